@@ -1,0 +1,1 @@
+"""The HTTP API (Starlette): one module per API resource."""

@@ -1,0 +1,175 @@
+"""Helpers every resource module uses: context, body validation, links, paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import jsonschema
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane.api.microversion import MIN_VERSION, APIVersion
+from control_plane.bus import MessageBus
+from control_plane.context import RequestContext
+from control_plane.deps import Deps
+from control_plane.faults import BadRequest, Forbidden, NotFound
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def empty(status: int) -> Response:
+    return Response(status_code=status)
+
+
+def deps(request: Request) -> Deps:
+    d: Deps = request.app.state.deps
+    return d
+
+
+def bus(request: Request) -> MessageBus:
+    b: MessageBus = request.app.state.bus
+    return b
+
+
+def version(request: Request) -> APIVersion:
+    return getattr(request.state, "api_version", MIN_VERSION)
+
+
+def is_supported(request: Request, min_version: str, max_version: str | None = None) -> bool:
+    """The one place handlers branch on the microversion."""
+    v = version(request)
+    if v < APIVersion.parse(min_version):
+        return False
+    return max_version is None or v <= APIVersion.parse(max_version)
+
+
+def context(request: Request) -> RequestContext:
+    ctx: RequestContext = request.state.context
+    project_in_url = request.path_params.get("project_id")
+    if project_in_url is not None and project_in_url != ctx.project_id:
+        raise BadRequest(
+            f"Malformed request URL: URL's project_id '{project_in_url}' doesn't match "
+            f"Context's project_id '{ctx.project_id}'"
+        )
+    return ctx
+
+
+def require_admin(ctx: RequestContext, rule: str) -> None:
+    if not ctx.is_admin:
+        raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+
+
+def _describe(value: Any) -> str:
+    return repr(value) if not isinstance(value, dict | list) else orjson.dumps(value).decode()
+
+
+async def body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """Parse the JSON body and validate it; Nova's messages for each failure."""
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        raise BadRequest("Malformed request body") from None
+    if data is None:
+        raise BadRequest("The request body is missing or is not valid JSON.") if not raw \
+            else BadRequest("Malformed request body")
+    validator = jsonschema.Draft4Validator(schema, format_checker=FORMATS)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        path = "/".join(str(p) for p in error.absolute_path)
+        if error.validator == "required" or not path:
+            detail = error.message
+            field = path or "root"
+            parent = error.instance
+        else:
+            detail = error.message
+            field = path
+            parent = error.instance
+        raise BadRequest(
+            f"Invalid input for field/attribute {field}. Value: {_describe(parent)}. {detail}"
+        )
+    if not isinstance(data, dict):
+        raise BadRequest("Malformed request body")
+    return data
+
+
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("uuid", raises=ValueError)
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    uuid.UUID(value)
+    return True
+
+
+def base_url(request: Request) -> str:
+    """The compute endpoint's root, e.g. http://host:8774/ or http://host/compute/."""
+    root = str(request.base_url)
+    if request.url.path.startswith("/compute/") or request.url.path == "/compute":
+        root += "compute/"
+    return root
+
+
+def links(request: Request, collection: str, item_id: str) -> list[dict[str, str]]:
+    root = base_url(request)
+    project = request.path_params.get("project_id")
+    prefix = f"{project}/" if project else ""
+    return [
+        {"rel": "self", "href": f"{root}v2.1/{prefix}{collection}/{item_id}"},
+        {"rel": "bookmark", "href": f"{root}{prefix}{collection}/{item_id}"},
+    ]
+
+
+def next_link(request: Request, collection: str, marker: str) -> dict[str, str]:
+    root = base_url(request)
+    project = request.path_params.get("project_id")
+    prefix = f"{project}/" if project else ""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
+    params.append(("marker", marker))
+    query = "&".join(f"{k}={v}" for k, v in params)
+    return {"rel": "next", "href": f"{root}v2.1/{prefix}{collection}?{query}"}
+
+
+def page_limit(request: Request) -> int:
+    max_limit = deps(request).settings.max_limit
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return max_limit
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest("limit param must be an integer") from None
+    if value < 0:
+        raise BadRequest("limit param must be positive")
+    return min(value, max_limit)
+
+
+def isotime(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_changes_since(raw: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise BadRequest(f"Invalid input for query parameters changes-since. Value: {raw}. "
+                         f"'{raw}' is not a 'date-time'") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def not_found(kind: str, item: str) -> NotFound:
+    return NotFound(f"{kind} {item} could not be found.")

@@ -1,0 +1,77 @@
+"""/servers/{id}/os-instance-actions: the history of a server, from the event log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane.api import common
+from control_plane.context import RequestContext
+from control_plane.faults import NotFound
+
+
+async def _server_project(conn: asyncpg.Connection, server_id: str, ctx: RequestContext) -> uuid.UUID:
+    try:
+        sid = uuid.UUID(server_id)
+    except ValueError:
+        raise NotFound(f"Instance {server_id} could not be found.") from None
+    project = await conn.fetchval(
+        "SELECT project_id FROM v_servers WHERE id = $1 AND NOT deleted", sid)
+    if project is None or (not ctx.is_admin and project != ctx.project_id):
+        raise NotFound(f"Instance {server_id} could not be found.")
+    return sid
+
+
+def _action(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "action": row["action"], "instance_uuid": str(row["instance_uuid"]),
+        "message": row["message"], "project_id": row["project_id"],
+        "request_id": row["request_id"], "start_time": _time(row["start_time"]),
+        "user_id": row["user_id"],
+    }
+
+
+def _time(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.replace(tzinfo=None).isoformat(timespec="microseconds"))
+
+
+async def index(request: Request) -> Response:
+    ctx = common.context(request)
+    async with common.deps(request).pool.acquire() as conn:
+        sid = await _server_project(conn, request.path_params["server_id"], ctx)
+        rows = await conn.fetch(
+            "SELECT * FROM v_instance_actions WHERE instance_uuid = $1"
+            " ORDER BY start_time DESC, id DESC", sid)
+    return common.JSON({"instanceActions": [_action(r) for r in rows]})
+
+
+async def show(request: Request) -> Response:
+    ctx = common.context(request)
+    request_id = request.path_params["request_id"]
+    async with common.deps(request).pool.acquire() as conn:
+        sid = await _server_project(conn, request.path_params["server_id"], ctx)
+        row = await conn.fetchrow(
+            "SELECT * FROM v_instance_actions WHERE instance_uuid = $1 AND request_id = $2"
+            " ORDER BY id DESC LIMIT 1", sid, request_id)
+        if row is None:
+            raise NotFound(f"Action {request_id} on instance {sid} could not be found")
+        events = await conn.fetch(
+            "SELECT * FROM v_instance_action_events WHERE action_id = $1 ORDER BY seq",
+            row["id"])
+    action = _action(row)
+    action["events"] = []
+    for e in events:
+        item: dict[str, Any] = {
+            "event": e["event"], "start_time": _time(e["start_time"]),
+            "finish_time": _time(e["finish_time"]), "result": e["result"],
+        }
+        if ctx.is_admin:
+            item["traceback"] = e["traceback"]
+        action["events"].append(item)
+    return common.JSON({"instanceAction": action})

@@ -1,0 +1,45 @@
+"""/limits: the project's absolute limits and what it uses now."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane.api import common
+
+
+async def show(request: Request) -> Response:
+    ctx = common.context(request)
+    project_id = ctx.project_id
+    requested = request.query_params.get("tenant_id")
+    if requested and requested != ctx.project_id:
+        common.require_admin(ctx, "os_compute_api:limits:other_project")
+        project_id = requested
+    q = common.deps(request).settings.quotas
+    async with common.deps(request).pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
+            " coalesce(sum((flavor->>'ram')::int), 0) AS ram"
+            " FROM v_servers WHERE project_id = $1 AND NOT deleted", project_id)
+    absolute = {
+        "maxImageMeta": q["metadata_items"],
+        "maxPersonality": q["injected_files"],
+        "maxPersonalitySize": q["injected_file_content_bytes"],
+        "maxSecurityGroupRules": q["security_group_rules"],
+        "maxSecurityGroups": q["security_groups"],
+        "maxServerMeta": q["metadata_items"],
+        "maxTotalCores": q["cores"],
+        "maxTotalFloatingIps": q["floating_ips"],
+        "maxTotalInstances": q["instances"],
+        "maxTotalKeypairs": q["key_pairs"],
+        "maxTotalRAMSize": q["ram"],
+        "maxServerGroups": q["server_groups"],
+        "maxServerGroupMembers": q["server_group_members"],
+        "totalCoresUsed": row["cores"],
+        "totalInstancesUsed": row["n"],
+        "totalRAMUsed": row["ram"],
+        "totalSecurityGroupsUsed": 0,
+        "totalFloatingIpsUsed": 0,
+        "totalServerGroupsUsed": 0,
+    }
+    return common.JSON({"limits": {"rate": [], "absolute": absolute}})

@@ -1,0 +1,141 @@
+"""Pure ASGI middleware: request ids, body size limit, auth, microversion negotiation.
+
+Everything a request needs before routing is decided here and put in
+``scope["state"]``: ``request_id``, ``api_version``, ``context``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from control_plane.api import microversion
+from control_plane.config import Settings
+from control_plane.context import RequestContext, new_request_id
+from control_plane.faults import Fault, TooLarge
+
+VERSIONED_PREFIXES = ("/v2.1/", "/v2/")
+VARY = b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"
+
+
+def _strip_prefix(path: str) -> str:
+    return path[len("/compute"):] or "/" if path.startswith("/compute") else path
+
+
+def _needs_auth(path: str) -> bool:
+    """Version documents are public; everything under a version is not."""
+    p = _strip_prefix(path).rstrip("/")
+    if p in ("", "/v2.1", "/v2"):
+        return False
+    return p.startswith(("/v2.1/", "/v2/"))
+
+
+def context_from_headers(headers: dict[str, str], request_id: str) -> RequestContext | None:
+    user = headers.get("x-user-id")
+    project = headers.get("x-project-id") or headers.get("x-tenant-id")
+    if user and project:
+        roles = tuple(r.strip().lower() for r in headers.get("x-roles", "").split(",")
+                      if r.strip())
+        return RequestContext(user_id=user, project_id=project, roles=roles,
+                              request_id=request_id)
+    token = headers.get("x-auth-token", "")
+    if ":" in token:
+        user, _, project = token.partition(":")
+        if user and project:
+            roles = ("admin", "member", "reader") if user == "admin" else ("member", "reader")
+            return RequestContext(user_id=user, project_id=project, roles=roles,
+                                  request_id=request_id)
+    return None
+
+
+async def _send_json(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]
+                     ) -> None:
+    payload = orjson.dumps(body)
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()), *headers],
+    })
+    await send({"type": "http.response.body", "body": payload})
+
+
+class ComputeMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope["headers"]}
+        extra: list[tuple[bytes, bytes]] = [
+            (b"x-openstack-request-id", request_id.encode()),
+            (b"x-compute-request-id", request_id.encode()),
+        ]
+        path = scope["path"]
+        versioned = _strip_prefix(path).startswith(VERSIONED_PREFIXES) or \
+            _strip_prefix(path).rstrip("/") in ("/v2.1", "/v2")
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+
+        if _needs_auth(path):
+            ctx = context_from_headers(headers, request_id)
+            if ctx is None:
+                await _send_json(send, 401, {"error": {
+                    "code": 401, "title": "Unauthorized",
+                    "message": "The request you have made requires authentication."}},
+                    [*extra, (b"www-authenticate", b'Keystone uri="/identity"')])
+                return
+            state["context"] = ctx
+
+        if versioned:
+            try:
+                version = microversion.negotiate(headers)
+            except Fault as fault:
+                await _send_json(send, fault.code, fault.body(), extra)
+                return
+            state["api_version"] = version
+            v = str(version).encode()
+            extra += [
+                (b"openstack-api-version", b"compute " + v),
+                (b"x-openstack-nova-api-version", v),
+                (b"vary", VARY),
+            ]
+
+        limit = self.settings.max_body_bytes
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            await _send_json(send, 413, TooLarge().body(), extra)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await _send_json(send, 413, TooLarge().body(), extra)
+                return
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, replay, send_with_headers)

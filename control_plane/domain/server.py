@@ -1,0 +1,224 @@
+"""The Server aggregate: a compute instance and its life cycle, as pure state transitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from control_plane.domain import states
+from control_plane.domain.base import register
+from control_plane.faults import Conflict
+
+
+class Server(Aggregate):
+    TOPIC = "Server"
+
+    class Created(Aggregate.Created):
+        TOPIC = "ServerCreated"
+        name: str
+        project_id: str
+        user_id: str
+        flavor: dict[str, Any]
+        image_ref: str
+        key_name: str | None
+        key_data: str | None
+        metadata: dict[str, str]
+        access_ipv4: str
+        access_ipv6: str
+        disk_config: str
+        availability_zone: str | None
+        config_drive: str
+        user_data: str | None
+        reservation_id: str
+        launch_index: int
+        security_groups: list[str]
+        networks: Any
+        hostname: str
+
+        def apply(self, s: Server) -> None:
+            s.name = self.name
+            s.project_id = self.project_id
+            s.user_id = self.user_id
+            s.flavor = self.flavor
+            s.image_ref = self.image_ref
+            s.key_name = self.key_name
+            s.metadata = dict(self.metadata)
+            s.access_ipv4 = self.access_ipv4
+            s.access_ipv6 = self.access_ipv6
+            s.disk_config = self.disk_config
+            s.availability_zone = self.availability_zone
+            s.vm_state = states.BUILDING
+            s.task_state = states.SCHEDULING
+            s.power_state = states.NOSTATE
+            s.host = None
+            s.node = None
+            s.fault = None
+            s.deleted = False
+
+    class Scheduled(Aggregate.Event):
+        TOPIC = "ServerScheduled"
+        host: str
+        node: str
+        availability_zone: str
+
+        def apply(self, s: Server) -> None:
+            s.host = self.host
+            s.node = self.node
+            s.availability_zone = self.availability_zone
+            s.task_state = states.SPAWNING
+
+    class SchedulingFailed(Aggregate.Event):
+        TOPIC = "ServerSchedulingFailed"
+        fault: dict[str, Any]
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.ERROR
+            s.task_state = None
+            s.fault = self.fault
+
+    class Spawned(Aggregate.Event):
+        TOPIC = "ServerSpawned"
+        started_at: str
+        addresses: dict[str, Any]
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.ACTIVE
+            s.task_state = None
+            s.power_state = states.RUNNING
+
+    class BuildFailed(Aggregate.Event):
+        TOPIC = "ServerBuildFailed"
+        started_at: str
+        fault: dict[str, Any]
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.ERROR
+            s.task_state = None
+            s.power_state = states.NOSTATE
+            s.fault = self.fault
+
+    class Updated(Aggregate.Event):
+        TOPIC = "ServerUpdated"
+        changes: dict[str, Any]
+
+        def apply(self, s: Server) -> None:
+            for key, value in self.changes.items():
+                setattr(s, key, value)
+
+    class DeleteRequested(Aggregate.Event):
+        TOPIC = "ServerDeleteRequested"
+
+        def apply(self, s: Server) -> None:
+            s.task_state = states.DELETING
+
+    class Deleted(Aggregate.Event):
+        TOPIC = "ServerDeleted"
+        started_at: str | None
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.DELETED
+            s.task_state = None
+            s.power_state = states.NOSTATE
+            s.deleted = True
+
+    # state, set by the events above
+    name: str
+    project_id: str
+    user_id: str
+    flavor: dict[str, Any]
+    image_ref: str
+    key_name: str | None
+    metadata: dict[str, str]
+    access_ipv4: str
+    access_ipv6: str
+    disk_config: str
+    availability_zone: str | None
+    vm_state: str
+    task_state: str | None
+    power_state: int
+    host: str | None
+    node: str | None
+    fault: dict[str, Any] | None
+    deleted: bool
+
+    def __init__(self) -> None:
+        pass
+
+    @classmethod
+    def create(cls, server_id: uuid.UUID, now: dt.datetime, **fields: Any) -> Server:
+        return cls._create(cls.Created, id=server_id, timestamp=now, **fields)
+
+    @property
+    def status(self) -> str:
+        return states.status_of(self.vm_state, self.task_state)
+
+    # -- decisions -------------------------------------------------------------------
+
+    def schedule(self, host: str, node: str, zone: str, now: dt.datetime) -> bool:
+        """Place a building server on a host; False if it no longer needs a host."""
+        if self.deleted or self.vm_state != states.BUILDING or self.host is not None:
+            return False
+        if self.task_state != states.SCHEDULING:
+            return False
+        self.trigger_event(self.Scheduled, host=host, node=node, availability_zone=zone,
+                           timestamp=now)
+        return True
+
+    def fail_scheduling(self, message: str, now: dt.datetime) -> bool:
+        if self.deleted or self.vm_state != states.BUILDING or self.host is not None:
+            return False
+        fault = {"code": 500, "message": message, "details": "", "created": now.isoformat()}
+        self.trigger_event(self.SchedulingFailed, fault=fault, timestamp=now)
+        return True
+
+    def mark_spawned(self, started_at: str, addresses: dict[str, Any], now: dt.datetime) -> bool:
+        if self.deleted or self.vm_state != states.BUILDING or self.task_state != states.SPAWNING:
+            return False
+        self.trigger_event(self.Spawned, started_at=started_at, addresses=addresses,
+                           timestamp=now)
+        return True
+
+    def mark_build_failed(
+        self, started_at: str, message: str, details: str, now: dt.datetime
+    ) -> bool:
+        if self.deleted or self.vm_state != states.BUILDING:
+            return False
+        fault = {"code": 500, "message": message, "details": details,
+                 "created": now.isoformat()}
+        self.trigger_event(self.BuildFailed, started_at=started_at, fault=fault, timestamp=now)
+        return True
+
+    def update(self, changes: dict[str, Any], now: dt.datetime) -> None:
+        self._require_not_deleted()
+        if changes:
+            self.trigger_event(self.Updated, changes=changes, timestamp=now)
+        else:
+            # An empty update still touches the server, as Nova bumps updated_at.
+            self.trigger_event(self.Updated, changes={}, timestamp=now)
+
+    def request_delete(self, now: dt.datetime) -> bool:
+        """Ask for deletion. Returns True if a driver must destroy the guest first."""
+        self._require_not_deleted()
+        if self.task_state == states.DELETING:
+            return True
+        if self.host is None:
+            self.trigger_event(self.Deleted, started_at=None, timestamp=now)
+            return False
+        self.trigger_event(self.DeleteRequested, timestamp=now)
+        return True
+
+    def mark_deleted(self, started_at: str | None, now: dt.datetime) -> bool:
+        if self.deleted:
+            return False
+        self.trigger_event(self.Deleted, started_at=started_at, timestamp=now)
+        return True
+
+    def _require_not_deleted(self) -> None:
+        if self.deleted:
+            raise Conflict(f"Instance {self.id} is deleted.")
+
+
+register(Server)

@@ -1,0 +1,71 @@
+"""Schema migrations, applied in order at start under an advisory lock.
+
+Each migration is a (version, SQL) pair; applied versions are recorded in
+``schema_migrations``. The event store tables come first; projection tables are
+owned by their projections (see ``projections``) and created from there.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+MIGRATION_LOCK = 7_411_001
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE events (
+            position        bigint PRIMARY KEY,
+            stream_id       text NOT NULL,
+            stream_version  integer NOT NULL,
+            event_type      text NOT NULL,
+            schema_version  integer NOT NULL DEFAULT 1,
+            data            jsonb NOT NULL,
+            metadata        jsonb NOT NULL DEFAULT '{}'::jsonb,
+            recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+            CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version)
+        );
+        -- One row holding the head of the log. Appenders lock it for the rest of
+        -- their transaction, so positions are handed out in commit order and a
+        -- follower reading "position > N" can never miss an event that commits
+        -- late with a lower position.
+        CREATE TABLE event_head (
+            id        boolean PRIMARY KEY DEFAULT true CHECK (id),
+            position  bigint NOT NULL
+        );
+        INSERT INTO event_head (position) VALUES (0);
+        -- Positions of followers (projections, scheduler, compute workers).
+        CREATE TABLE tracking (
+            name      text PRIMARY KEY,
+            position  bigint NOT NULL DEFAULT 0,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE INDEX events_type_idx ON events (event_type, position);
+        """,
+    ),
+]
+
+
+async def migrate(conn: asyncpg.Connection) -> list[int]:
+    """Apply pending migrations; returns the versions applied by this call."""
+    applied: list[int] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, sql in MIGRATIONS:
+            if version in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+            applied.append(version)
+    return applied

@@ -1,0 +1,170 @@
+"""Server commands from the API: create (one or many), update, delete."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from control_plane import commands as c
+from control_plane.context import RequestContext, now
+from control_plane.deps import Deps
+from control_plane.domain.server import Server
+from control_plane.faults import BadRequest, Conflict, NotFound, QuotaExceeded
+from control_plane.uow import UnitOfWork, retrying
+
+
+@dataclass(frozen=True)
+class CreatedServers:
+    server_ids: list[str]
+    reservation_id: str
+
+
+def _hostname(name: str) -> str:
+    host = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return host[:63] or "server"
+
+
+async def _flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestContext
+                      ) -> dict[str, Any]:
+    ref = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
+    row = await conn.fetchrow("SELECT * FROM v_flavors WHERE flavorid = $1", ref)
+    if row is None or not (row["is_public"] or ctx.is_admin or ctx.project_id in row["projects"]):
+        raise BadRequest(f"Flavor {ref} could not be found.")
+    if row["disabled"]:
+        raise BadRequest(f"Flavor {ref} is disabled.")
+    return {
+        "id": row["flavorid"], "name": row["name"], "vcpus": row["vcpus"], "ram": row["ram"],
+        "disk": row["disk"], "ephemeral": row["ephemeral"], "swap": row["swap"],
+        "extra_specs": row["extra_specs"],
+    }
+
+
+async def _check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[str, Any]) -> str:
+    ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        uuid.UUID(ref)
+    except ValueError:
+        raise BadRequest("Invalid image identifier or image not found.") from None
+    row = await conn.fetchrow("SELECT status, min_ram, min_disk FROM v_images WHERE id = $1",
+                              ref)
+    if row is None:
+        raise BadRequest(f"Image {ref} could not be found.")
+    if row["status"] != "active":
+        raise BadRequest(f"Image {ref} is not active.")
+    if flavor["ram"] < row["min_ram"]:
+        raise BadRequest("Flavor's memory is too small for requested image.")
+    if flavor["disk"] and flavor["disk"] < row["min_disk"]:
+        raise BadRequest("Flavor's disk is too small for requested image.")
+    return ref
+
+
+async def _check_quota(
+    conn: asyncpg.Connection, deps: Deps, ctx: RequestContext, flavor: dict[str, Any],
+    min_count: int, max_count: int,
+) -> int:
+    """How many servers (between min and max) the project's quota allows now."""
+    q = deps.settings.quotas
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
+        " coalesce(sum((flavor->>'ram')::int), 0) AS ram"
+        " FROM v_servers WHERE project_id = $1 AND NOT deleted",
+        ctx.project_id,
+    )
+    used = {"instances": row["n"], "cores": row["cores"], "ram": row["ram"]}
+    per = {"instances": 1, "cores": flavor["vcpus"], "ram": flavor["ram"]}
+    allowed = max_count
+    for res in ("instances", "cores", "ram"):
+        if q[res] < 0:
+            continue
+        fit = (q[res] - used[res]) // per[res] if per[res] else max_count
+        allowed = min(allowed, fit)
+    if allowed < min_count:
+        over = [r for r in ("instances", "cores", "ram")
+                if q[r] >= 0 and used[r] + per[r] * min_count > q[r]]
+        res = over[0]
+        raise QuotaExceeded(
+            f"Quota exceeded for {res}: Requested {per[res] * min_count}, but already used "
+            f"{used[res]} of {q[res]} {res}"
+        )
+    return allowed
+
+
+async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
+                         ) -> CreatedServers:
+    async with deps.pool.acquire() as conn:
+        flavor = await _flavor_for(conn, cmd.flavor_ref, ctx)
+        image_ref = await _check_image(conn, cmd.image_ref, flavor)
+        key_data = None
+        if cmd.key_name is not None:
+            key_data = await conn.fetchval(
+                "SELECT public_key FROM v_keypairs WHERE user_id = $1 AND name = $2",
+                ctx.user_id, cmd.key_name,
+            )
+            if key_data is None:
+                raise BadRequest(f"Invalid key_name provided.")
+        count = await _check_quota(conn, deps, ctx, flavor, cmd.min_count, cmd.max_count)
+    if cmd.metadata and len(cmd.metadata) > deps.settings.quotas["metadata_items"] >= 0:
+        raise QuotaExceeded("Quota exceeded for metadata_items: Requested "
+                            f"{len(cmd.metadata)}, but already used 0 of "
+                            f"{deps.settings.quotas['metadata_items']} metadata_items")
+    reservation_id = "r-" + secrets.token_hex(4)
+    stamp = now()
+    ids = [uuid.uuid4() for _ in range(count)]
+    uow = UnitOfWork(deps.store)
+    for index, server_id in enumerate(ids):
+        name = cmd.name if count == 1 else f"{cmd.name}-{index + 1}"
+        server = Server.create(
+            server_id, stamp, name=name, project_id=ctx.project_id, user_id=ctx.user_id,
+            flavor=flavor, image_ref=image_ref, key_name=cmd.key_name, key_data=key_data,
+            metadata=dict(cmd.metadata), access_ipv4=cmd.access_ipv4,
+            access_ipv6=cmd.access_ipv6, disk_config=cmd.disk_config,
+            availability_zone=cmd.availability_zone, config_drive=cmd.config_drive,
+            user_data=cmd.user_data, reservation_id=reservation_id, launch_index=index,
+            security_groups=list(cmd.security_groups), networks=cmd.networks,
+            hostname=_hostname(name),
+        )
+        uow.add(server)
+    await uow.commit(ctx.metadata())
+    return CreatedServers([str(i) for i in ids], reservation_id)
+
+
+async def _load_visible(uow: UnitOfWork, server_id: str, ctx: RequestContext) -> Server:
+    try:
+        sid = uuid.UUID(server_id)
+    except ValueError:
+        raise NotFound(f"Instance {server_id} could not be found.") from None
+    server = await uow.get(Server, sid)
+    if server is None or server.deleted or (
+        not ctx.is_admin and server.project_id != ctx.project_id
+    ):
+        raise NotFound(f"Instance {server_id} could not be found.")
+    return server
+
+
+async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await _load_visible(uow, cmd.server_id, ctx)
+        changes = dict(cmd.changes)
+        if "name" in changes:
+            changes["hostname"] = _hostname(changes["name"])
+        server.update(changes, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work)
+
+
+async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await _load_visible(uow, cmd.server_id, ctx)
+        try:
+            server.request_delete(now())
+        except Conflict:
+            raise NotFound(f"Instance {cmd.server_id} could not be found.") from None
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work)

@@ -1,0 +1,81 @@
+"""Unit of work: load aggregates, collect their new events, append them atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from eventsourcing.domain import Aggregate
+
+from control_plane.domain.base import replay, to_new_event
+from control_plane.eventstore import ConcurrencyError, EventStore, RecordedEvent, StreamAppend
+from control_plane.faults import Conflict
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._tracked: dict[uuid.UUID, tuple[Aggregate, int]] = {}
+
+    async def get(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
+        if aggregate_id in self._tracked:
+            return self._tracked[aggregate_id][0]  # type: ignore[return-value]
+        records = await self.store.read_stream(str(aggregate_id))
+        agg = replay(cls, records)
+        if agg is not None:
+            self._tracked[aggregate_id] = (agg, agg.version)
+        return agg
+
+    async def get_many(self, cls: type[A], ids: list[uuid.UUID]) -> dict[uuid.UUID, A]:
+        missing = [i for i in ids if i not in self._tracked]
+        if missing:
+            streams = await self.store.read_streams([str(i) for i in missing])
+            for i in missing:
+                agg = replay(cls, streams[str(i)])
+                if agg is not None:
+                    self._tracked[i] = (agg, agg.version)
+        return {i: self._tracked[i][0] for i in ids if i in self._tracked}  # type: ignore[misc]
+
+    def add(self, agg: Aggregate) -> None:
+        """Track a new aggregate; its stream must not exist yet."""
+        self._tracked[agg.id] = (agg, 0)
+
+    async def commit(
+        self, metadata: dict[str, Any], *, tracking: tuple[str, int] | None = None
+    ) -> list[RecordedEvent]:
+        appends = []
+        for agg, loaded_version in self._tracked.values():
+            pending = agg.collect_events()
+            if pending:
+                appends.append(
+                    StreamAppend(str(agg.id), loaded_version, [to_new_event(e) for e in pending])
+                )
+        recorded = await self.store.append(appends, metadata, tracking=tracking)
+        self._tracked.clear()
+        return recorded
+
+
+async def retrying(
+    store: EventStore,
+    work: Callable[[UnitOfWork], Awaitable[T]],
+    *,
+    attempts: int = 20,
+    conflict_message: str = "Request conflicted with a concurrent change; please retry.",
+) -> T:
+    """Run ``work`` with a fresh unit of work, again on a concurrency clash.
+
+    Each try re-reads the aggregates, so decisions are always made on current
+    state. After ``attempts`` clashes the caller gets a 409.
+    """
+    for attempt in range(attempts):
+        try:
+            return await work(UnitOfWork(store))
+        except ConcurrencyError:
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    raise Conflict(conflict_message)

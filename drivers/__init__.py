@@ -1,0 +1,1 @@
+"""Hypervisor drivers and the compute workers that run them."""

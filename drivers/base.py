@@ -1,0 +1,58 @@
+"""The interface every hypervisor driver implements."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class DriverError(Exception):
+    """An operation failed on the hypervisor; the message is shown to users as a fault."""
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    vcpus: int = 16
+    memory_mb: int = 32768
+    local_gb: int = 500
+    availability_zone: str = "nova"
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    server_id: str
+    name: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    image_ref: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class InstanceInfo:
+    server_id: str
+    power_state: int
+    addresses: dict[str, Any] = field(default_factory=dict)
+
+
+class HypervisorDriver(abc.ABC):
+    hypervisor_type: str = "unknown"
+
+    @abc.abstractmethod
+    def hosts(self) -> list[HostSpec]:
+        """The hosts (hypervisors) this driver manages."""
+
+    @abc.abstractmethod
+    async def spawn(self, host: str, spec: InstanceSpec) -> InstanceInfo:
+        """Create and start a guest. Must be idempotent for the same server id."""
+
+    @abc.abstractmethod
+    async def destroy(self, host: str, server_id: str) -> None:
+        """Remove a guest; removing one that is already gone is not an error."""
+
+    @abc.abstractmethod
+    async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
+        """The guest's current state, or None if the host has no such guest."""

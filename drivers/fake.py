@@ -1,0 +1,87 @@
+"""An in-memory hypervisor driver with configurable latency and fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass, field
+
+from drivers.base import DriverError, HostSpec, HypervisorDriver, InstanceInfo, InstanceSpec
+
+RUNNING = 1
+
+
+@dataclass
+class _FakeHost:
+    spec: HostSpec
+    instances: dict[str, InstanceInfo] = field(default_factory=dict)
+
+
+class FakeDriver(HypervisorDriver):
+    """Hypervisors that exist only in memory.
+
+    ``latency`` seconds are spent in every operation (to look like a real host).
+    ``fail_next_spawns(n)`` makes the next n spawns fail with a DriverError, so
+    clients can exercise their error paths. Counters record how often each
+    operation really ran, for tests that check nothing is done twice.
+    """
+
+    hypervisor_type = "fake"
+
+    def __init__(self, hosts: list[HostSpec], latency: float = 0.0) -> None:
+        self._hosts = {h.name: _FakeHost(h) for h in hosts}
+        self.latency = latency
+        self._spawn_failures: list[str] = []
+        self.calls: dict[str, int] = {"spawn": 0, "destroy": 0}
+        self._next_ip = int(ipaddress.IPv4Address("10.0.0.2"))
+
+    def hosts(self) -> list[HostSpec]:
+        return [h.spec for h in self._hosts.values()]
+
+    def fail_next_spawns(self, count: int, message: str = "Fake driver: injected spawn failure"
+                         ) -> None:
+        self._spawn_failures.extend([message] * count)
+
+    def _host(self, host: str) -> _FakeHost:
+        try:
+            return self._hosts[host]
+        except KeyError:
+            raise DriverError(f"Compute host {host} could not be found.") from None
+
+    async def _delay(self) -> None:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+
+    async def spawn(self, host: str, spec: InstanceSpec) -> InstanceInfo:
+        h = self._host(host)
+        if spec.server_id in h.instances:
+            return h.instances[spec.server_id]
+        await self._delay()
+        self.calls["spawn"] += 1
+        if self._spawn_failures:
+            raise DriverError(self._spawn_failures.pop(0))
+        ip = str(ipaddress.IPv4Address(self._next_ip))
+        self._next_ip += 1
+        mac = "fa:16:3e:%02x:%02x:%02x" % (
+            (self._next_ip >> 16) & 0xFF, (self._next_ip >> 8) & 0xFF, self._next_ip & 0xFF
+        )
+        info = InstanceInfo(
+            server_id=spec.server_id,
+            power_state=RUNNING,
+            addresses={"private": [{"version": 4, "addr": ip, "OS-EXT-IPS:type": "fixed",
+                                    "OS-EXT-IPS-MAC:mac_addr": mac}]},
+        )
+        h.instances[spec.server_id] = info
+        return info
+
+    async def destroy(self, host: str, server_id: str) -> None:
+        h = self._host(host)
+        await self._delay()
+        self.calls["destroy"] += 1
+        h.instances.pop(server_id, None)
+
+    async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
+        return self._host(host).instances.get(server_id)
+
+    def instance_ids(self) -> set[str]:
+        return {i for h in self._hosts.values() for i in h.instances}

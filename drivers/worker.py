@@ -1,0 +1,86 @@
+"""The compute worker: follows the log and drives its hypervisors.
+
+It reacts to servers scheduled onto its hosts and to deletions of servers on its
+hosts, calls the driver, and reports the outcome with a command. Before calling
+the driver it checks the server's current state, so an event seen twice (after
+a restart) does not spawn or destroy twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+
+from control_plane import commands as c
+from control_plane.bus import MessageBus
+from control_plane.context import now
+from control_plane.domain import states
+from control_plane.domain.server import Server
+from control_plane.eventstore import EventStore, Notifier, RecordedEvent
+from control_plane.follower import Follower
+from control_plane.scheduler import caused_by
+from control_plane.uow import UnitOfWork
+from drivers.base import DriverError, HypervisorDriver, InstanceSpec
+
+log = logging.getLogger(__name__)
+
+
+class ComputeWorker(Follower):
+    types = ("ServerScheduled", "ServerDeleteRequested")
+    concurrency = 32
+
+    def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
+                 driver: HypervisorDriver, name: str) -> None:
+        super().__init__(store, notifier)
+        self.bus = bus
+        self.driver = driver
+        self.name = f"compute:{name}"
+        self.hosts = {h.name for h in driver.hosts()}
+
+    async def on_start(self) -> None:
+        ctx = caused_by(RecordedEvent(0, "", 0, "", 1, {}, {}, now()), self.name)
+        for h in self.driver.hosts():
+            await self.bus.handle(c.RegisterComputeHost(
+                host=h.name, hypervisor_type=self.driver.hypervisor_type, vcpus=h.vcpus,
+                memory_mb=h.memory_mb, local_gb=h.local_gb, availability_zone=h.availability_zone,
+            ), ctx)
+
+    async def _server(self, event: RecordedEvent) -> Server | None:
+        server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+        if server is None or server.host not in self.hosts:
+            return None
+        return server
+
+    async def handle(self, event: RecordedEvent) -> None:
+        if event.event_type == "ServerScheduled" and event.data["host"] not in self.hosts:
+            return
+        server = await self._server(event)
+        if server is None:
+            return
+        ctx = caused_by(event, self.name)
+        started = now().isoformat()
+        assert server.host is not None
+        if event.event_type == "ServerScheduled":
+            if server.vm_state != states.BUILDING or server.task_state != states.SPAWNING:
+                return
+            f = server.flavor
+            spec = InstanceSpec(server_id=event.stream_id, name=server.name, vcpus=f["vcpus"],
+                                memory_mb=f["ram"], disk_gb=f["disk"],
+                                image_ref=server.image_ref, metadata=server.metadata)
+            try:
+                info = await self.driver.spawn(server.host, spec)
+            except DriverError as exc:
+                await self.bus.handle(c.MarkServerBuildFailed(
+                    event.stream_id, server.host, started, str(exc),
+                    "".join(traceback.format_exception(exc)),
+                ), ctx)
+                return
+            await self.bus.handle(c.MarkServerSpawned(
+                event.stream_id, server.host, started, info.addresses), ctx)
+        elif event.event_type == "ServerDeleteRequested":
+            if server.deleted:
+                return
+            await self.driver.destroy(server.host, event.stream_id)
+            await self.bus.handle(c.MarkServerDeleted(event.stream_id, server.host, started),
+                                  ctx)

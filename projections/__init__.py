@@ -1,0 +1,23 @@
+"""Read models built from the event log; every read endpoint is served from these."""
+
+from projections.base import Projection
+from projections.flavors import FlavorsProjection
+from projections.hosts import HostsProjection
+from projections.images import ImagesProjection
+from projections.instance_actions import InstanceActionsProjection
+from projections.keypairs import KeypairsProjection
+from projections.servers import ServersProjection
+
+
+def all_projections() -> list[Projection]:
+    return [
+        ServersProjection(),
+        FlavorsProjection(),
+        KeypairsProjection(),
+        ImagesProjection(),
+        HostsProjection(),
+        InstanceActionsProjection(),
+    ]
+
+
+__all__ = ["Projection", "all_projections"]

@@ -1,0 +1,127 @@
+"""The servers view: one row per server, deleted ones kept (for changes-since)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from control_plane.domain import states
+from control_plane.eventstore import RecordedEvent
+from projections.base import Projection, on
+from projections.util import ts
+
+
+class ServersProjection(Projection):
+    name = "servers"
+    tables = ("v_servers",)
+    schema = """
+    CREATE TABLE IF NOT EXISTS v_servers (
+        id uuid PRIMARY KEY,
+        project_id text NOT NULL,
+        user_id text NOT NULL,
+        name text NOT NULL,
+        status text NOT NULL,
+        vm_state text NOT NULL,
+        task_state text,
+        power_state int NOT NULL,
+        host text,
+        node text,
+        availability_zone text,
+        flavor jsonb NOT NULL,
+        image_ref text NOT NULL,
+        key_name text,
+        key_data text,
+        metadata jsonb NOT NULL,
+        access_ipv4 text NOT NULL,
+        access_ipv6 text NOT NULL,
+        disk_config text NOT NULL,
+        config_drive text NOT NULL,
+        user_data text,
+        addresses jsonb NOT NULL DEFAULT '{}',
+        fault jsonb,
+        reservation_id text NOT NULL,
+        launch_index int NOT NULL,
+        security_groups jsonb NOT NULL,
+        hostname text NOT NULL,
+        launched_at timestamptz,
+        terminated_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        deleted boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX IF NOT EXISTS v_servers_project_idx
+        ON v_servers (project_id, created_at DESC, id DESC);
+    CREATE INDEX IF NOT EXISTS v_servers_created_idx ON v_servers (created_at DESC, id DESC);
+    CREATE INDEX IF NOT EXISTS v_servers_updated_idx ON v_servers (updated_at);
+    """
+
+    @on("ServerCreated")
+    async def created(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        d = e.data
+        await conn.execute(
+            """INSERT INTO v_servers (id, project_id, user_id, name, status, vm_state, task_state,
+                power_state, availability_zone, flavor, image_ref, key_name, key_data, metadata,
+                access_ipv4, access_ipv6, disk_config, config_drive, user_data, reservation_id,
+                launch_index, security_groups, hostname, created_at, updated_at)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,
+                $22,$23,$24,$24)""",
+            e.stream_id, d["project_id"], d["user_id"], d["name"],
+            states.status_of(states.BUILDING, states.SCHEDULING), states.BUILDING,
+            states.SCHEDULING, states.NOSTATE, d["availability_zone"], d["flavor"],
+            d["image_ref"], d["key_name"], d["key_data"], d["metadata"], d["access_ipv4"],
+            d["access_ipv6"], d["disk_config"], d["config_drive"], d["user_data"],
+            d["reservation_id"], d["launch_index"], d["security_groups"], d["hostname"], ts(e),
+        )
+
+    async def _set_state(
+        self, conn: asyncpg.Connection, e: RecordedEvent, vm_state: str, task_state: str | None,
+        power_state: int | None = None, extra: str = "", *args: object,
+    ) -> None:
+        sql = (
+            "UPDATE v_servers SET vm_state = $2, task_state = $3, status = $4,"
+            " power_state = coalesce($5, power_state), updated_at = $6" + extra +
+            " WHERE id = $1"
+        )
+        await conn.execute(
+            sql, e.stream_id, vm_state, task_state, states.status_of(vm_state, task_state),
+            power_state, ts(e), *args,
+        )
+
+    @on("ServerScheduled")
+    async def scheduled(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(
+            conn, e, states.BUILDING, states.SPAWNING, None,
+            ", host = $7, node = $8, availability_zone = $9",
+            e.data["host"], e.data["node"], e.data["availability_zone"],
+        )
+
+    @on("ServerSchedulingFailed", "ServerBuildFailed")
+    async def failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.ERROR, None, states.NOSTATE, ", fault = $7",
+                              e.data["fault"])
+
+    @on("ServerSpawned")
+    async def spawned(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.ACTIVE, None, states.RUNNING,
+                              ", addresses = $7, launched_at = $6", e.data["addresses"])
+
+    @on("ServerUpdated")
+    async def updated(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        changes = e.data["changes"]
+        cols = [c for c in ("name", "access_ipv4", "access_ipv6", "disk_config", "hostname")
+                if c in changes]
+        sets = "".join(f", {c} = ${i}" for i, c in enumerate(cols, start=3))
+        await conn.execute(
+            f"UPDATE v_servers SET updated_at = $2{sets} WHERE id = $1",
+            e.stream_id, ts(e), *[changes[c] for c in cols],
+        )
+
+    @on("ServerDeleteRequested")
+    async def delete_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        row = await conn.fetchrow("SELECT vm_state FROM v_servers WHERE id = $1", e.stream_id)
+        if row is not None:
+            await self._set_state(conn, e, row["vm_state"], states.DELETING)
+
+    @on("ServerDeleted")
+    async def deleted(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.DELETED, None, states.NOSTATE,
+                              ", deleted = true, terminated_at = $6")
