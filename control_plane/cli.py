@@ -8,7 +8,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import uvicorn
 
@@ -152,7 +153,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    func: Callable[[argparse.Namespace], Awaitable[None]] = args.func
+    func: Callable[[argparse.Namespace], Coroutine[Any, Any, None]] = args.func
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(func(args))
     return 0

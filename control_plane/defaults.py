@@ -10,8 +10,8 @@ FLAVORS: list[dict[str, Any]] = [
     {"flavorid": "3", "name": "m1.medium", "ram": 4096, "vcpus": 2, "disk": 40},
     {"flavorid": "4", "name": "m1.large", "ram": 8192, "vcpus": 4, "disk": 80},
     {"flavorid": "5", "name": "m1.xlarge", "ram": 16384, "vcpus": 8, "disk": 160},
-    {"flavorid": "42", "name": "m1.nano", "ram": 128, "vcpus": 1, "disk": 1},
-    {"flavorid": "84", "name": "m1.micro", "ram": 192, "vcpus": 1, "disk": 1},
+    {"flavorid": "42", "name": "m1.nano", "ram": 64, "vcpus": 1, "disk": 0},
+    {"flavorid": "84", "name": "m1.micro", "ram": 128, "vcpus": 1, "disk": 0},
 ]
 
 IMAGES: list[dict[str, Any]] = [

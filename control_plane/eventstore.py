@@ -78,8 +78,11 @@ class ConcurrencyError(Exception):
 
 
 class InlineProjection(Protocol):
-    name: str
-    handles: frozenset[str]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def handles(self) -> frozenset[str]: ...
 
     async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None: ...
 
@@ -194,19 +197,19 @@ class EventStore:
             rows = await conn.fetch(_INSERT, *cols)
         except asyncpg.UniqueViolationError as exc:  # pragma: no cover - guarded by the lock
             raise ConcurrencyError(str(exc), -1, -1) from exc
-        recorded = [
-            RecordedEvent(
+        recorded = []
+        for i in range(total):
+            version, data = self.upcaster(cols[3][i], cols[4][i], cols[5][i])
+            recorded.append(RecordedEvent(
                 position=cols[0][i],
                 stream_id=cols[1][i],
                 stream_version=cols[2][i],
                 event_type=cols[3][i],
-                schema_version=cols[4][i],
-                data=cols[5][i],
+                schema_version=version,
+                data=data,
                 metadata=meta,
                 recorded_at=rows[i]["recorded_at"],
-            )
-            for i in range(total)
-        ]
+            ))
         await self._apply_inline(conn, recorded, first - 1, head)
         await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(head))
         return recorded

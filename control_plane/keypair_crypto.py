@@ -32,7 +32,7 @@ def x509_fingerprint(certificate: str) -> str:
         cert = x509.load_pem_x509_certificate(certificate.encode())
     except ValueError:
         raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
-    return _colon_hex(cert.fingerprint(hashes.SHA1()))  # noqa: S303 - Nova's format
+    return _colon_hex(cert.fingerprint(hashes.SHA1()))
 
 
 def fingerprint(public_key: str, key_type: str) -> str:

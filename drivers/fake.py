@@ -62,9 +62,8 @@ class FakeDriver(HypervisorDriver):
             raise DriverError(self._spawn_failures.pop(0))
         ip = str(ipaddress.IPv4Address(self._next_ip))
         self._next_ip += 1
-        mac = "fa:16:3e:%02x:%02x:%02x" % (
-            (self._next_ip >> 16) & 0xFF, (self._next_ip >> 8) & 0xFF, self._next_ip & 0xFF
-        )
+        n = self._next_ip
+        mac = f"fa:16:3e:{(n >> 16) & 0xFF:02x}:{(n >> 8) & 0xFF:02x}:{n & 0xFF:02x}"
         info = InstanceInfo(
             server_id=spec.server_id,
             power_state=RUNNING,

@@ -68,7 +68,7 @@ def require_admin(ctx: RequestContext, rule: str) -> None:
 
 
 def _describe(value: Any) -> str:
-    return repr(value) if not isinstance(value, dict | list) else orjson.dumps(value).decode()
+    return orjson.dumps(value).decode() if isinstance(value, dict | list) else str(value)
 
 
 async def body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
@@ -84,17 +84,15 @@ async def body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
     validator = jsonschema.Draft4Validator(schema, format_checker=FORMATS)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
-        path = "/".join(str(p) for p in error.absolute_path)
-        if error.validator == "required" or not path:
-            detail = error.message
-            field = path or "root"
-            parent = error.instance
-        else:
-            detail = error.message
-            field = path
-            parent = error.instance
+        path = list(error.absolute_path)
+        if not path and error.validator in ("required", "additionalProperties", "type",
+                                            "minProperties", "maxProperties"):
+            # a problem with the top-level object itself: Nova gives the bare message
+            raise BadRequest(error.message)
+        field = str(path[-1]) if path else "root"
         raise BadRequest(
-            f"Invalid input for field/attribute {field}. Value: {_describe(parent)}. {detail}"
+            f"Invalid input for field/attribute {field}. Value: {_describe(error.instance)}. "
+            f"{error.message}"
         )
     if not isinstance(data, dict):
         raise BadRequest("Malformed request body")
@@ -148,9 +146,9 @@ def page_limit(request: Request) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest("limit param must be an integer") from None
+        raise BadRequest("Invalid input received: limit must be an integer") from None
     if value < 0:
-        raise BadRequest("limit param must be positive")
+        raise BadRequest("Invalid input received: limit must be >= 0")
     return min(value, max_limit)
 
 
@@ -164,8 +162,7 @@ def parse_changes_since(raw: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise BadRequest(f"Invalid input for query parameters changes-since. Value: {raw}. "
-                         f"'{raw}' is not a 'date-time'") from None
+        raise BadRequest("Invalid changes-since value") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value

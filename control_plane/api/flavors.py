@@ -54,14 +54,14 @@ async def find(conn: asyncpg.Connection, flavor_id: str, ctx: RequestContext) ->
     return row
 
 
-def _int_filter(request: Request, name: str) -> int | None:
+def _int_filter(request: Request, name: str, label: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
     try:
         return int(raw)
     except ValueError:
-        raise BadRequest(f"Invalid {name} filter [{raw}]") from None
+        raise BadRequest(f"Invalid {label} filter [{raw}]") from None
 
 
 async def _list(request: Request, detail: bool) -> Response:
@@ -81,13 +81,16 @@ async def _list(request: Request, detail: bool) -> Response:
             is_public = False
         else:
             raise BadRequest(f"Invalid is_public filter [{raw_public}]")
-        if is_public is not None:
-            args.append(is_public)
-            where.append(f"is_public = ${len(args)}")
+        if is_public is True:
+            args.append(ctx.project_id)
+            where.append(f"(is_public OR ${len(args)} = any(projects))")
+        elif is_public is False:
+            where.append("NOT is_public")
     else:
         where.append(_visible_clause(ctx, args))
+        where.append("NOT disabled")
     for name, col in (("minRam", "ram"), ("minDisk", "disk")):
-        value = _int_filter(request, name)
+        value = _int_filter(request, name, "min_ram" if name == "minRam" else name)
         if value is not None:
             args.append(value)
             where.append(f"{col} >= ${len(args)}")
@@ -98,10 +101,8 @@ async def _list(request: Request, detail: bool) -> Response:
     if sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_dir provided")
     col = _COLUMN.get(sort_key, sort_key)
-    if col == "flavorid":
-        order = f"length(flavorid) {sort_dir}, flavorid {sort_dir}"
-    else:
-        order = f"{col} {sort_dir}, flavorid asc"
+    # flavorid is a string column in Nova, so "42" sorts before "5"
+    order = f"{col} {sort_dir}, flavorid asc" if col != "flavorid" else f"flavorid {sort_dir}"
     limit = common.page_limit(request)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
@@ -202,7 +203,6 @@ def _access_body(row: asyncpg.Record) -> dict[str, Any]:
 
 async def access_list(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-access")
     async with common.deps(request).pool.acquire() as conn:
         row = await find(conn, request.path_params["flavor_id"], ctx)
     if row["is_public"]:
@@ -218,7 +218,8 @@ async def action(request: Request) -> Response:
         await find(conn, flavor_id, ctx)
     if "addTenantAccess" in data:
         common.require_admin(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
-        cmd: c.Command = c.AddFlavorAccess(flavor_id, data["addTenantAccess"]["tenant"])
+        cmd: c.Command = c.AddFlavorAccess(flavor_id, data["addTenantAccess"]["tenant"],
+                                           public_allowed=not common.is_supported(request, "2.7"))
     else:
         common.require_admin(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
         cmd = c.RemoveFlavorAccess(flavor_id, data["removeTenantAccess"]["tenant"])

@@ -16,19 +16,19 @@ from control_plane.faults import BadRequest, NotFound
 
 _STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
            "pending_delete": "DELETED", "killed": "ERROR"}
-_PROGRESS = {"ACTIVE": 100, "SAVING": 25}
+_PROGRESS = {"active": 100, "queued": 25, "saving": 50}
 
 
 def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
     iid = str(row["id"])
     links = common.links(request, "images", iid)
     links.append({"rel": "alternate", "type": "application/vnd.openstack.image",
-                  "href": f"{str(request.base_url)}image/v2/images/{iid}"})
+                  "href": f"{request.base_url!s}image/v2/images/{iid}"})
     out: dict[str, Any] = {"id": iid, "name": row["name"], "links": links}
     if detail:
         status = _STATUS.get(row["status"], "UNKNOWN")
         out.update({
-            "status": status, "progress": _PROGRESS.get(status, 0),
+            "status": status, "progress": _PROGRESS.get(row["status"], 0),
             "minRam": row["min_ram"], "minDisk": row["min_disk"],
             "metadata": row["metadata"],
             "created": common.isotime(row["created_at"]),
@@ -140,7 +140,7 @@ async def metadata_show(request: Request) -> Response:
     async with common.deps(request).pool.acquire() as conn:
         row = await _find(conn, request.path_params["image_id"])
     if key not in row["metadata"]:
-        raise NotFound("Metadata item was not found")
+        raise NotFound()
     return common.JSON({"meta": {key: row["metadata"][key]}})
 
 

@@ -14,7 +14,8 @@ from control_plane.context import RequestContext
 from control_plane.faults import NotFound
 
 
-async def _server_project(conn: asyncpg.Connection, server_id: str, ctx: RequestContext) -> uuid.UUID:
+async def _server_project(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
+                          ) -> uuid.UUID:
     try:
         sid = uuid.UUID(server_id)
     except ValueError:
@@ -60,18 +61,15 @@ async def show(request: Request) -> Response:
             "SELECT * FROM v_instance_actions WHERE instance_uuid = $1 AND request_id = $2"
             " ORDER BY id DESC LIMIT 1", sid, request_id)
         if row is None:
-            raise NotFound(f"Action {request_id} on instance {sid} could not be found")
+            raise NotFound(f"Action {request_id} not found")
         events = await conn.fetch(
-            "SELECT * FROM v_instance_action_events WHERE action_id = $1 ORDER BY seq",
-            row["id"])
+            "SELECT * FROM v_instance_action_events WHERE action_id = $1 ORDER BY seq DESC",
+            row["id"]) if ctx.is_admin else []
     action = _action(row)
-    action["events"] = []
-    for e in events:
-        item: dict[str, Any] = {
+    if ctx.is_admin:  # the events of an action are for admins only (Nova's default policy)
+        action["events"] = [{
             "event": e["event"], "start_time": _time(e["start_time"]),
             "finish_time": _time(e["finish_time"]), "result": e["result"],
-        }
-        if ctx.is_admin:
-            item["traceback"] = e["traceback"]
-        action["events"].append(item)
+            "traceback": e["traceback"],
+        } for e in events]
     return common.JSON({"instanceAction": action})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -12,7 +13,9 @@ from control_plane import commands as c
 from control_plane.api import common
 from control_plane.api.schemas import keypairs as schema
 from control_plane.context import RequestContext
-from control_plane.faults import NotFound
+from control_plane.faults import BadRequest, NotFound
+
+_SAFE_NAME = re.compile(r"^[a-zA-Z0-9 _-]+$")
 
 
 def _user(request: Request, ctx: RequestContext, rule: str) -> str:
@@ -69,6 +72,8 @@ async def create(request: Request) -> Response:
     else:
         body_schema = schema.create
     kp = (await common.body(request, body_schema))["keypair"]
+    if not _SAFE_NAME.match(kp["name"]):
+        raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
     user_id = kp.get("user_id") or ctx.user_id
     if user_id != ctx.user_id:
         common.require_admin(ctx, "os_compute_api:os-keypairs:create")

@@ -13,7 +13,7 @@ async def show(request: Request) -> Response:
     project_id = ctx.project_id
     requested = request.query_params.get("tenant_id")
     if requested and requested != ctx.project_id:
-        common.require_admin(ctx, "os_compute_api:limits:other_project")
+        common.require_admin(ctx, "os_compute_api:os-used-limits")
         project_id = requested
     q = common.deps(request).settings.quotas
     async with common.deps(request).pool.acquire() as conn:

@@ -18,7 +18,7 @@ from control_plane import commands as c
 from control_plane.api import common
 from control_plane.api.schemas import servers as schema
 from control_plane.context import RequestContext
-from control_plane.faults import BadRequest, NotFound
+from control_plane.faults import BadRequest, Forbidden, NotFound
 
 _PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
 _SORT_KEYS = {
@@ -37,7 +37,9 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
-def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext) -> dict[str, Any]:
+def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext,
+                  full: bool = True) -> dict[str, Any]:
+    """A server as show and detail give it; ``full=False`` is the update response's view."""
     sid = str(row["id"])
     root = common.base_url(request)
     project = request.path_params.get("project_id")
@@ -59,11 +61,41 @@ def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext) ->
             {"rel": "bookmark", "href": f"{root}{prefix}flavors/{flavor['id']}"}]},
         "created": common.isotime(row["created_at"]),
         "updated": common.isotime(row["updated_at"]),
-        "addresses": row["addresses"],
+        "addresses": _addresses(row, ctx, full),
         "accessIPv4": row["access_ipv4"],
         "accessIPv6": row["access_ipv6"],
         "links": common.links(request, "servers", sid),
         "OS-DCF:diskConfig": row["disk_config"],
+    }
+    if full:
+        out.update(_extended(row, request, ctx))
+    if row["status"] in _PROGRESS_STATUSES:
+        out["progress"] = 100 if row["status"] == "ACTIVE" else 0
+    if common.is_supported(request, "2.9"):
+        out["locked"] = False
+    fault = row["fault"]
+    if fault and row["status"] in ("ERROR", "DELETED"):
+        f = {"code": fault["code"], "message": fault["message"],
+             "created": common.isotime(_parse(fault["created"]))}
+        if fault.get("details") and (ctx.is_admin or fault["code"] != 500):
+            f["details"] = fault["details"]
+        out["fault"] = f
+    return out
+
+
+def _addresses(row: asyncpg.Record, ctx: RequestContext, full: bool) -> dict[str, Any]:
+    if not ctx.is_admin and row["vm_state"] == "building":
+        return {}  # Nova hides addresses from non-admins while building
+    addresses: dict[str, Any] = row["addresses"]
+    if full:
+        return addresses
+    return {net: [{"version": a["version"], "addr": a["addr"]} for a in items]
+            for net, items in addresses.items()}
+
+
+def _extended(row: asyncpg.Record, request: Request, ctx: RequestContext) -> dict[str, Any]:
+    """The keys Nova's extensions add to show and detail (not to the update response)."""
+    out: dict[str, Any] = {
         "key_name": row["key_name"],
         "config_drive": row["config_drive"],
         "security_groups": [{"name": n} for n in row["security_groups"]],
@@ -75,8 +107,6 @@ def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext) ->
         "OS-SRV-USG:terminated_at": _usage_time(row["terminated_at"]),
         "os-extended-volumes:volumes_attached": [],
     }
-    if row["status"] in _PROGRESS_STATUSES:
-        out["progress"] = 100 if row["status"] == "ACTIVE" else 0
     if ctx.is_admin:
         out["OS-EXT-SRV-ATTR:host"] = row["host"]
         out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = row["node"]
@@ -89,15 +119,6 @@ def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext) ->
             out["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
             out["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
             out["OS-EXT-SRV-ATTR:user_data"] = row["user_data"]
-    if common.is_supported(request, "2.9"):
-        out["locked"] = False
-    fault = row["fault"]
-    if fault and row["status"] in ("ERROR", "DELETED"):
-        f = {"code": fault["code"], "message": fault["message"],
-             "created": common.isotime(_parse(fault["created"]))}
-        if ctx.is_admin or fault["code"] != 500:
-            f["details"] = fault.get("details", "")
-        out["fault"] = f
     return out
 
 
@@ -138,7 +159,8 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on", "t", "y")
 
 
-def _query(request: Request, ctx: RequestContext) -> tuple[str, list[Any], str]:
+def _query(request: Request, ctx: RequestContext, detail: bool
+           ) -> tuple[str, list[Any], str]:
     """WHERE clause, its arguments and ORDER BY for the list filters in the query string."""
     q = request.query_params
     where: list[str] = []
@@ -148,16 +170,29 @@ def _query(request: Request, ctx: RequestContext) -> tuple[str, list[Any], str]:
         args.append(value)
         return f"${len(args)}"
 
-    all_tenants = ctx.is_admin and "all_tenants" in q and q.get("all_tenants", "") not in (
-        "0", "false", "False", "off")
-    project_filter = q.get("project_id") or q.get("tenant_id")
+    all_tenants = False
+    if "all_tenants" in q:
+        value = q["all_tenants"].strip().lower()
+        if value in ("", "1", "true", "t", "yes", "y", "on"):
+            all_tenants = True
+        elif value not in ("0", "false", "f", "no", "n", "off"):
+            raise BadRequest(f"Invalid input received: Unrecognized value '{q['all_tenants']}'"
+                             ", acceptable values are: '0', '1', 'f', 'false', 'n', 'no', "
+                             "'off', 'on', 't', 'true', 'y', 'yes'")
+        if all_tenants:
+            common.require_admin(
+                ctx, f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants")
+    project_filter = (q.get("project_id") or q.get("tenant_id")) if all_tenants else None
     if not ctx.is_admin or not (all_tenants or project_filter):
         where.append(f"project_id = {arg(ctx.project_id)}")
     elif project_filter:
         where.append(f"project_id = {arg(project_filter)}")
 
     changes_since = q.get("changes-since")
-    deleted = ctx.is_admin and _truthy(q.get("deleted"))
+    statuses = [s.upper() for s in q.getlist("status")]
+    if "DELETED" in statuses and not ctx.is_admin:
+        raise Forbidden("Only administrators may list deleted instances")
+    deleted = ctx.is_admin and (_truthy(q.get("deleted")) or "DELETED" in statuses)
     if changes_since is not None:
         where.append(f"updated_at >= {arg(common.parse_changes_since(changes_since))}")
     elif deleted:
@@ -175,8 +210,7 @@ def _query(request: Request, ctx: RequestContext) -> tuple[str, list[Any], str]:
         where.append(f"image_ref = {arg(q['image'].rstrip('/').rsplit('/', 1)[-1])}")
     if "flavor" in q:
         where.append(f"flavor->>'id' = {arg(q['flavor'].rstrip('/').rsplit('/', 1)[-1])}")
-    if "status" in q:
-        statuses = [s.upper() for s in q.getlist("status")]
+    if statuses:
         where.append(f"status = any({arg(statuses)}::text[])")
     if "host" in q and ctx.is_admin:
         where.append(f"host = {arg(q['host'])}")
@@ -199,12 +233,13 @@ def _query(request: Request, ctx: RequestContext) -> tuple[str, list[Any], str]:
     dirs = q.getlist("sort_dir")
     order = []
     for i, key in enumerate(keys):
-        col = _SORT_KEYS.get(key)
-        if col is None:
-            raise BadRequest(f"Invalid sort_key {key}")
+        if key not in _SORT_KEYS:
+            raise BadRequest("Sort key supplied was not valid.")
+        col = _SORT_KEYS[key]
         direction = (dirs[i] if i < len(dirs) else "desc").lower()
         if direction not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort_dir {direction}")
+            raise BadRequest("Invalid input received: Unknown sort direction, must be 'desc' "
+                             "or 'asc'")
         order.append(f"{col} {direction}")
     order.append("id desc")
     return " AND ".join(where) or "true", args, ", ".join(order)
@@ -212,7 +247,7 @@ def _query(request: Request, ctx: RequestContext) -> tuple[str, list[Any], str]:
 
 async def _list(request: Request, detail: bool) -> Response:
     ctx = common.context(request)
-    where, args, order = _query(request, ctx)
+    where, args, order = _query(request, ctx, detail)
     limit = common.page_limit(request)
     marker = request.query_params.get("marker")
     async with common.deps(request).pool.acquire() as conn:
@@ -270,8 +305,7 @@ def _image_ref(server: dict[str, Any]) -> str:
     for bdm in server.get("block_device_mapping_v2") or []:
         if bdm.get("source_type") == "image" and str(bdm.get("boot_index", "")) == "0":
             return str(bdm.get("uuid", ""))
-    raise BadRequest("Block Device Mapping is Invalid: Boot sequence for the instance and "
-                     "image/block device mapping combination is not valid.")
+    raise BadRequest("Missing imageRef attribute")
 
 
 async def create(request: Request) -> Response:
@@ -289,6 +323,11 @@ async def create(request: Request) -> Response:
         except (binascii.Error, ValueError):
             raise BadRequest("User data needs to be valid base 64.") from None
     config_drive = server.get("config_drive", "")
+    if isinstance(config_drive, str) and config_drive and config_drive.lower() not in (
+            "true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"):
+        raise BadRequest("Invalid config_drive provided.")
+    if isinstance(config_drive, str):
+        config_drive = config_drive.lower() in ("true", "1", "yes", "on", "t", "y")
     cmd = c.CreateServers(
         name=server["name"],
         flavor_ref=str(server["flavorRef"]),
@@ -301,7 +340,7 @@ async def create(request: Request) -> Response:
         access_ipv6=server.get("accessIPv6", ""),
         disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
         availability_zone=server.get("availability_zone"),
-        config_drive="True" if config_drive is True else str(config_drive or ""),
+        config_drive="True" if config_drive else "",
         user_data=user_data,
         security_groups=tuple(g["name"] for g in server.get("security_groups", [])
                               if "name" in g) or ("default",),
@@ -335,7 +374,7 @@ async def update(request: Request) -> Response:
     await common.bus(request).handle(c.UpdateServer(server_id, changes), ctx)
     async with common.deps(request).pool.acquire() as conn:
         row = await _visible(conn, server_id, ctx)
-    return common.JSON({"server": render_detail(request, row, ctx)})
+    return common.JSON({"server": render_detail(request, row, ctx, full=False)})
 
 
 async def delete(request: Request) -> Response:

@@ -93,8 +93,9 @@ class Flavor(Aggregate):
             raise NotFound(f"Flavor {self.flavorid} has no extra specs with key {key}.")
         self.trigger_event(self.ExtraSpecDeleted, key=key, timestamp=now)
 
-    def add_access(self, project_id: str, now: dt.datetime) -> None:
-        if self.is_public:
+    def add_access(self, project_id: str, now: dt.datetime, public_allowed: bool = False
+                   ) -> None:
+        if self.is_public and not public_allowed:
             raise Conflict("Can not add access to a public flavor.")
         if project_id in self.projects:
             raise Conflict(

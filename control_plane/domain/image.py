@@ -74,7 +74,7 @@ class Image(Aggregate):
 
     def delete_metadata_item(self, key: str, now: dt.datetime) -> None:
         if key not in self.metadata:
-            raise NotFound("Metadata item was not found")
+            raise NotFound("Invalid metadata key")
         self.trigger_event(self.MetadataItemDeleted, key=key, timestamp=now)
 
     def delete(self, now: dt.datetime) -> None:

@@ -88,7 +88,8 @@ async def delete_extra_spec(deps: Deps, cmd: c.DeleteFlavorExtraSpec, ctx: Reque
 
 async def add_access(deps: Deps, cmd: c.AddFlavorAccess, ctx: RequestContext) -> None:
     async def work(uow: UnitOfWork) -> None:
-        (await _flavor(uow, cmd.flavorid)).add_access(cmd.project_id, now())
+        (await _flavor(uow, cmd.flavorid)).add_access(cmd.project_id, now(),
+                                                      public_allowed=cmd.public_allowed)
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work)

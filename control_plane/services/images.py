@@ -49,8 +49,7 @@ async def set_metadata(deps: Deps, cmd: c.SetImageMetadata, ctx: RequestContext
         merged = dict(cmd.metadata) if cmd.replace else {**image.metadata, **cmd.metadata}
         limit = deps.settings.quotas["metadata_items"]
         if 0 <= limit < len(merged):
-            raise QuotaExceeded("Quota exceeded for metadata_items: Requested "
-                                f"{len(merged)}, but already used 0 of {limit} metadata_items")
+            raise QuotaExceeded("Image metadata limit exceeded")
         image.set_metadata(dict(cmd.metadata), cmd.replace, now())
         await uow.commit(ctx.metadata())
         return dict(image.metadata)

@@ -34,9 +34,9 @@ async def _flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestCon
     ref = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
     row = await conn.fetchrow("SELECT * FROM v_flavors WHERE flavorid = $1", ref)
     if row is None or not (row["is_public"] or ctx.is_admin or ctx.project_id in row["projects"]):
-        raise BadRequest(f"Flavor {ref} could not be found.")
+        raise BadRequest("Invalid flavorRef provided.")
     if row["disabled"]:
-        raise BadRequest(f"Flavor {ref} is disabled.")
+        raise BadRequest("Flavor is disabled.")
     return {
         "id": row["flavorid"], "name": row["name"], "vcpus": row["vcpus"], "ram": row["ram"],
         "disk": row["disk"], "ephemeral": row["ephemeral"], "swap": row["swap"],
@@ -49,11 +49,11 @@ async def _check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[st
     try:
         uuid.UUID(ref)
     except ValueError:
-        raise BadRequest("Invalid image identifier or image not found.") from None
+        raise BadRequest("Invalid imageRef provided.") from None
     row = await conn.fetchrow("SELECT status, min_ram, min_disk FROM v_images WHERE id = $1",
                               ref)
     if row is None:
-        raise BadRequest(f"Image {ref} could not be found.")
+        raise BadRequest("Can not find requested image")
     if row["status"] != "active":
         raise BadRequest(f"Image {ref} is not active.")
     if flavor["ram"] < row["min_ram"]:
@@ -106,12 +106,11 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
                 ctx.user_id, cmd.key_name,
             )
             if key_data is None:
-                raise BadRequest(f"Invalid key_name provided.")
+                raise BadRequest("Invalid key_name provided.")
         count = await _check_quota(conn, deps, ctx, flavor, cmd.min_count, cmd.max_count)
-    if cmd.metadata and len(cmd.metadata) > deps.settings.quotas["metadata_items"] >= 0:
-        raise QuotaExceeded("Quota exceeded for metadata_items: Requested "
-                            f"{len(cmd.metadata)}, but already used 0 of "
-                            f"{deps.settings.quotas['metadata_items']} metadata_items")
+    meta_limit = deps.settings.quotas["metadata_items"]
+    if 0 <= meta_limit < len(cmd.metadata):
+        raise QuotaExceeded(f"Maximum number of metadata items exceeds {meta_limit}")
     reservation_id = "r-" + secrets.token_hex(4)
     stamp = now()
     ids = [uuid.uuid4() for _ in range(count)]

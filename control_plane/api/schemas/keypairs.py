@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 _name: dict[str, Any] = {
-    "type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9 _-]+$",
+    "type": "string", "minLength": 1, "maxLength": 255,
+    "pattern": r"^(?![\s])[\s\S]*(?<![\s])$",
 }
 
 create: dict[str, Any] = {
