@@ -94,7 +94,16 @@ class Follower:
                 await lock_conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def _follow(self, stop: asyncio.Event) -> None:
-        await self.on_start()
+        for attempt in range(1, 1_000_000):
+            try:
+                await self.on_start()
+                break
+            except Exception:
+                log.exception("%s: start-up failed (try %d); retrying", self.name, attempt)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), min(attempt, 10))
+                if stop.is_set():
+                    return
         position = await self.store.tracked_position(self.tracking_name)
         self._dispatched = self._recorded = position
         sem = asyncio.Semaphore(self.concurrency)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
@@ -61,21 +62,43 @@ class UnitOfWork:
         return recorded
 
 
+_KEY_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+@contextlib.asynccontextmanager
+async def _keyed(key: str | None) -> AsyncIterator[None]:
+    """Serialise commands on one aggregate within this process (fewer clashes)."""
+    if key is None:
+        yield
+        return
+    lock = _KEY_LOCKS.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            yield
+    finally:
+        if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+            _KEY_LOCKS.pop(key, None)
+
+
 async def retrying(
     store: EventStore,
     work: Callable[[UnitOfWork], Awaitable[T]],
     *,
-    attempts: int = 20,
+    key: str | None = None,
+    attempts: int = 30,
     conflict_message: str = "Request conflicted with a concurrent change; please retry.",
 ) -> T:
     """Run ``work`` with a fresh unit of work, again on a concurrency clash.
 
     Each try re-reads the aggregates, so decisions are always made on current
-    state. After ``attempts`` clashes the caller gets a 409.
+    state. Commands naming the same ``key`` (an aggregate id) queue up inside one
+    process; clashes with other processes are retried with a growing random
+    back-off, and after ``attempts`` clashes the caller gets a 409.
     """
-    for attempt in range(attempts):
-        try:
-            return await work(UnitOfWork(store))
-        except ConcurrencyError:
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    async with _keyed(key):
+        for attempt in range(attempts):
+            try:
+                return await work(UnitOfWork(store))
+            except ConcurrencyError:
+                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
     raise Conflict(conflict_message)

@@ -293,9 +293,13 @@ async def show(request: Request) -> Response:
 
 def _count(value: Any, field: str) -> int:
     try:
-        return int(value)
+        count = int(value)
     except (TypeError, ValueError):
-        raise BadRequest(f"Invalid input for field/attribute {field}.") from None
+        count = 0
+    if count < 1:
+        raise BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. "
+                         f"{value!r} is less than the minimum of 1")
+    return count
 
 
 def _image_ref(server: dict[str, Any]) -> str:

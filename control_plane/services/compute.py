@@ -31,7 +31,7 @@ async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestCont
             host.reconfigure(now(), **fields)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await retrying(deps.store, work, key=f"host:{cmd.host}")
 
 
 async def schedule_server(deps: Deps, cmd: c.ScheduleServer, ctx: RequestContext,
@@ -71,7 +71,7 @@ async def schedule_server(deps: Deps, cmd: c.ScheduleServer, ctx: RequestContext
         await uow.commit(ctx.metadata(), tracking=tracking)
         return None
 
-    return await retrying(deps.store, work)
+    return await retrying(deps.store, work, key=cmd.server_id)
 
 
 async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext,
@@ -82,7 +82,7 @@ async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext
             server.mark_spawned(cmd.started_at, cmd.addresses, now())
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
-    await retrying(deps.store, work)
+    await retrying(deps.store, work, key=cmd.server_id)
 
 
 async def mark_build_failed(deps: Deps, cmd: c.MarkServerBuildFailed, ctx: RequestContext,
@@ -98,7 +98,7 @@ async def mark_build_failed(deps: Deps, cmd: c.MarkServerBuildFailed, ctx: Reque
                 host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
-    await retrying(deps.store, work)
+    await retrying(deps.store, work, key=cmd.server_id)
 
 
 async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext,
@@ -113,4 +113,4 @@ async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext
             host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
-    await retrying(deps.store, work)
+    await retrying(deps.store, work, key=cmd.server_id)

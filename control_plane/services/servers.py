@@ -154,7 +154,7 @@ async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) ->
         server.update(changes, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await retrying(deps.store, work, key=cmd.server_id)
 
 
 async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) -> None:
@@ -166,4 +166,4 @@ async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) ->
             raise NotFound(f"Instance {cmd.server_id} could not be found.") from None
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await retrying(deps.store, work, key=cmd.server_id)
