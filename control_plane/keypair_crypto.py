@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from control_plane.faults import BadRequest
 
@@ -28,10 +31,12 @@ def ssh_fingerprint(public_key: str) -> str:
 
 
 def x509_fingerprint(certificate: str) -> str:
+    """SHA-1 of the certificate, colon-separated."""
     try:
         cert = x509.load_pem_x509_certificate(certificate.encode())
-    except ValueError:
-        raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("Keypair data is invalid: failed to generate X509 fingerprint. "
+                         f"Error message: {exc}") from None
     return _colon_hex(cert.fingerprint(hashes.SHA1()))
 
 
@@ -52,3 +57,25 @@ def generate(comment: str = "Generated-by-Nova") -> tuple[str, str, str]:
     ).decode()
     public = f"{public} {comment}"
     return private, public, ssh_fingerprint(public)
+
+
+def generate_x509(user_id: str) -> tuple[str, str, str]:
+    """Nova's WinRM client certificate: RSA 2048, CN=<user_id>, 10 years, clientAuth.
+
+    Returns (base64 PKCS#12 bundle with an empty password, PEM certificate, fingerprint).
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user_id)])
+    start = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=3650))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = pkcs12.serialize_key_and_certificates(
+        None, key, cert, None, serialization.NoEncryption())
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return base64.b64encode(bundle).decode(), pem, x509_fingerprint(pem)

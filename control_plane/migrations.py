@@ -49,6 +49,19 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX events_type_idx ON events (event_type, position);
         """,
     ),
+    (
+        3,
+        """
+        -- Latest snapshot of long streams (a cache: deleting it loses nothing).
+        CREATE TABLE snapshots (
+            stream_id       text PRIMARY KEY,
+            stream_version  integer NOT NULL,
+            aggregate_type  text NOT NULL,
+            state           jsonb NOT NULL,
+            taken_at        timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    ),
 ]
 
 

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import replay, to_new_event
+from control_plane import snapshots
+from control_plane.domain.base import replay, to_domain_event, to_new_event
 from control_plane.eventstore import ConcurrencyError, EventStore, RecordedEvent, StreamAppend
 from control_plane.faults import Conflict
 
@@ -27,15 +28,30 @@ class UnitOfWork:
     async def get(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
         if aggregate_id in self._tracked:
             return self._tracked[aggregate_id][0]  # type: ignore[return-value]
+        if snapshots.snapshot_every(cls):
+            return (await self.get_many(cls, [aggregate_id])).get(aggregate_id)
         records = await self.store.read_stream(str(aggregate_id))
         agg = replay(cls, records)
         if agg is not None:
             self._tracked[aggregate_id] = (agg, agg.version)
         return agg
 
+    async def _get_snapshotted(self, cls: type[A], ids: list[uuid.UUID]) -> None:
+        async with self.store.pool.acquire() as conn:
+            for i in ids:
+                agg = await snapshots.load(conn, cls, i)
+                after = agg.version if agg is not None else 0
+                records = await self.store.read_stream(str(i), after_version=after)
+                for record in records:
+                    agg = to_domain_event(record, cls.TOPIC).mutate(agg)  # type: ignore
+                if agg is not None:
+                    self._tracked[i] = (agg, agg.version)
+
     async def get_many(self, cls: type[A], ids: list[uuid.UUID]) -> dict[uuid.UUID, A]:
         missing = [i for i in ids if i not in self._tracked]
-        if missing:
+        if missing and snapshots.snapshot_every(cls):
+            await self._get_snapshotted(cls, missing)
+        elif missing:
             streams = await self.store.read_streams([str(i) for i in missing])
             for i in missing:
                 agg = replay(cls, streams[str(i)])
@@ -58,6 +74,13 @@ class UnitOfWork:
                     StreamAppend(str(agg.id), loaded_version, [to_new_event(e) for e in pending])
                 )
         recorded = await self.store.append(appends, metadata, tracking=tracking)
+        due = [agg for agg, loaded in self._tracked.values()
+               if (every := snapshots.snapshot_every(type(agg)))
+               and agg.version // every > loaded // every]
+        if due:
+            async with self.store.pool.acquire() as conn:
+                for agg in due:
+                    await snapshots.save(conn, agg)
         self._tracked.clear()
         return recorded
 

@@ -8,7 +8,7 @@ import httpx
 
 from control_plane.bootstrap import System
 from drivers.fake import FakeDriver
-from tests.conftest import Api, fake_driver, wait_hosts
+from tests.conftest import IMAGE, Api, fake_driver, wait_hosts
 
 
 async def test_servers_spread_and_claims_follow_lifecycle(system: System, api: Api,
@@ -104,3 +104,34 @@ async def test_restarted_worker_neither_repeats_nor_skips(bare_system: System) -
         await asyncio.sleep(0.3)
     assert driver.calls == {"spawn": 10, "destroy": 1}
     assert driver.instance_ids() == set(first[1:] + second)
+
+
+async def test_host_snapshots_match_full_replay(bare_system: System) -> None:
+    from control_plane.domain.base import replay
+    from control_plane.domain.host import ComputeHost, host_stream_id
+    from control_plane.uow import UnitOfWork
+
+    system = bare_system
+    system.settings.quotas.update(instances=-1, cores=-1, ram=-1)
+    system.start_scheduler()
+    system.start_compute(fake_driver(hosts=1), "fake")
+    await wait_hosts(system, 1)
+    transport = httpx.ASGITransport(app=system.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        api = Api(http, "dave", "project-d")
+        r = await api.post("/servers", {"server": {"name": "n", "flavorRef": "42",
+                                                   "imageRef": IMAGE, "max_count": 60}})
+        assert r.status_code == 202
+        for s in (await api.get("/servers")).json()["servers"]:
+            await api.wait_status(s["id"], "ACTIVE")
+    stream = host_stream_id("host1")
+    async with system.pool.acquire() as conn:
+        snap_version = await conn.fetchval(
+            "SELECT stream_version FROM snapshots WHERE stream_id = $1", str(stream))
+    assert snap_version == 50
+    from_snapshot = await UnitOfWork(system.store).get(ComputeHost, stream)
+    from_zero = replay(ComputeHost, await system.store.read_stream(str(stream)))
+    assert from_snapshot is not None and from_zero is not None
+    assert from_snapshot.version == from_zero.version == 61
+    assert from_snapshot.claims == from_zero.claims and len(from_zero.claims) == 60
+    assert from_snapshot.used() == {"vcpus": 60, "memory_mb": 60 * 64, "disk_gb": 0}

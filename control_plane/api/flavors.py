@@ -17,8 +17,9 @@ from control_plane.faults import BadRequest, NotFound
 _SORT_KEYS = {"created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id",
               "is_public", "memory_mb", "name", "root_gb", "rxtx_factor", "swap",
               "updated_at", "vcpu_weight", "vcpus"}
+# Nova's integer ``id`` is the creation order; vcpu_weight is always NULL, so it sorts by id
 _COLUMN = {"ephemeral_gb": "ephemeral", "memory_mb": "ram", "root_gb": "disk",
-           "id": "flavorid", "vcpu_weight": "flavorid"}
+           "id": "created_at", "vcpu_weight": "created_at"}
 
 
 def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
@@ -101,8 +102,8 @@ async def _list(request: Request, detail: bool) -> Response:
     if sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_dir provided")
     col = _COLUMN.get(sort_key, sort_key)
-    # flavorid is a string column in Nova, so "42" sorts before "5"
-    order = f"{col} {sort_dir}, flavorid asc" if col != "flavorid" else f"flavorid {sort_dir}"
+    # flavorid is a string column in Nova, so "42" sorts before "5"; ``id`` breaks ties
+    order = f"{col} {sort_dir}, created_at {sort_dir}"
     limit = common.page_limit(request)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
@@ -156,7 +157,7 @@ def _number(value: Any, name: str, minimum: int, maximum: int = 2**31 - 1) -> in
 
 async def create(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-manage:create")
+    common.require_admin(ctx, "os_compute_api:os-flavor-manage")
     f = (await common.body(request, schema.create))["flavor"]
     swap = f.get("swap", 0)
     rxtx = f.get("rxtx_factor", 1.0)
@@ -191,7 +192,7 @@ async def create(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-manage:delete")
+    common.require_admin(ctx, "os_compute_api:os-flavor-manage")
     await common.bus(request).handle(c.DeleteFlavor(request.path_params["flavor_id"]), ctx)
     return common.empty(202)
 
@@ -214,8 +215,6 @@ async def action(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.access_action)
     flavor_id = request.path_params["flavor_id"]
-    async with common.deps(request).pool.acquire() as conn:
-        await find(conn, flavor_id, ctx)
     if "addTenantAccess" in data:
         common.require_admin(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
         cmd: c.Command = c.AddFlavorAccess(flavor_id, data["addTenantAccess"]["tenant"],
@@ -223,6 +222,8 @@ async def action(request: Request) -> Response:
     else:
         common.require_admin(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
         cmd = c.RemoveFlavorAccess(flavor_id, data["removeTenantAccess"]["tenant"])
+    async with common.deps(request).pool.acquire() as conn:
+        await find(conn, flavor_id, ctx)
     await common.bus(request).handle(cmd, ctx)
     async with common.deps(request).pool.acquire() as conn:
         row = await find(conn, flavor_id, ctx)
@@ -247,7 +248,12 @@ async def extra_spec_show(request: Request) -> Response:
 
 
 def _specs(value: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+    """Stored values are strings; Nova checks numbers' length once turned into text."""
+    specs = {k: str(v) for k, v in value.items()}
+    for k, v in value.items():
+        if not isinstance(v, str) and len(specs[k]) > 255:
+            raise BadRequest("extra_specs value has more than 255 characters.")
+    return specs
 
 
 async def extra_specs_create(request: Request) -> Response:
@@ -257,7 +263,7 @@ async def extra_specs_create(request: Request) -> Response:
     flavor_id = request.path_params["flavor_id"]
     specs = _specs(data["extra_specs"])
     await common.bus(request).handle(c.SetFlavorExtraSpecs(flavor_id, specs), ctx)
-    return common.JSON({"extra_specs": specs})
+    return common.JSON(data)
 
 
 async def extra_spec_update(request: Request) -> Response:
@@ -265,13 +271,11 @@ async def extra_spec_update(request: Request) -> Response:
     common.require_admin(ctx, "os_compute_api:os-flavor-extra-specs:update")
     data = await common.body(request, schema.extra_spec_item)
     flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    specs = _specs(data)
     if key not in data:
         raise BadRequest("Request body and URI mismatch")
-    if len(data) > 1:
-        raise BadRequest("Request body contains too many items")
-    specs = _specs(data)
     await common.bus(request).handle(c.SetFlavorExtraSpecs(flavor_id, specs), ctx)
-    return common.JSON(specs)
+    return common.JSON(data)
 
 
 async def extra_spec_delete(request: Request) -> Response:

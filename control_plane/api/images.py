@@ -12,18 +12,25 @@ from starlette.responses import Response
 from control_plane import commands as c
 from control_plane.api import common
 from control_plane.api.schemas import images as schema
-from control_plane.faults import BadRequest, NotFound
+from control_plane.context import RequestContext
+from control_plane.faults import BadRequest, Forbidden, NotFound
 
 _STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
            "pending_delete": "DELETED", "killed": "ERROR"}
 _PROGRESS = {"active": 100, "queued": 25, "saving": 50}
 
 
+def _glance_url(request: Request) -> str:
+    """Nova's default glance endpoint: http://<glance host>:9292 (the API host here)."""
+    host = request.url.hostname or "localhost"
+    return f"http://[{host}]:9292" if ":" in host else f"http://{host}:9292"
+
+
 def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
     iid = str(row["id"])
     links = common.links(request, "images", iid)
     links.append({"rel": "alternate", "type": "application/vnd.openstack.image",
-                  "href": f"{request.base_url!s}image/v2/images/{iid}"})
+                  "href": f"{_glance_url(request)}/images/{iid}"})
     out: dict[str, Any] = {"id": iid, "name": row["name"], "links": links}
     if detail:
         status = _STATUS.get(row["status"], "UNKNOWN")
@@ -41,22 +48,39 @@ def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[s
     return out
 
 
-async def _find(conn: asyncpg.Connection, image_id: str) -> asyncpg.Record:
+def _visible(ctx: RequestContext, args: list[Any]) -> str:
+    """Glance shows a private image only to its owner (and to admins)."""
+    if ctx.is_admin:
+        return "true"
+    args.append(ctx.project_id)
+    return f"(visibility <> 'private' OR owner = ${len(args)})"
+
+
+async def _find(conn: asyncpg.Connection, image_id: str, ctx: RequestContext
+                ) -> asyncpg.Record:
     try:
         iid = uuid.UUID(image_id)
     except ValueError:
         raise NotFound("Image not found.") from None
-    row = await conn.fetchrow("SELECT * FROM v_images WHERE id = $1", iid)
+    args: list[Any] = [iid]
+    row = await conn.fetchrow(f"SELECT * FROM v_images WHERE id = $1 AND {_visible(ctx, args)}",
+                              *args)
     if row is None:
         raise NotFound("Image not found.")
     return row
 
 
+def _check_owner(ctx: RequestContext, row: asyncpg.Record, message: str) -> None:
+    """Glance lets only the owner (or an admin) change an image."""
+    if not ctx.is_admin and row["owner"] != ctx.project_id:
+        raise Forbidden(message)
+
+
 async def _list(request: Request, detail: bool) -> Response:
-    common.context(request)
+    ctx = common.context(request)
     q = request.query_params
-    where: list[str] = []
     args: list[Any] = []
+    where: list[str] = [_visible(ctx, args)]
     if "name" in q:
         args.append(q["name"])
         where.append(f"name = ${len(args)}")
@@ -85,7 +109,7 @@ async def _list(request: Request, detail: bool) -> Response:
     limit = common.page_limit(request)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
-            f"SELECT * FROM v_images WHERE {' AND '.join(where) or 'true'}"
+            f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
             " ORDER BY created_at DESC, id DESC", *args)
     marker = q.get("marker")
     if marker is not None:
@@ -110,9 +134,9 @@ async def detail(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    common.context(request)
+    ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _find(conn, request.path_params["image_id"])
+        row = await _find(conn, request.path_params["image_id"], ctx)
     return common.JSON({"image": render(request, row)})
 
 
@@ -120,25 +144,24 @@ async def delete(request: Request) -> Response:
     ctx = common.context(request)
     image_id = request.path_params["image_id"]
     async with common.deps(request).pool.acquire() as conn:
-        row = await _find(conn, image_id)
-    if row["owner"] != ctx.project_id:
-        common.require_admin(ctx, "os_compute_api:image-delete")
+        row = await _find(conn, image_id, ctx)
+    _check_owner(ctx, row, "You are not allowed to delete the image.")
     await common.bus(request).handle(c.DeleteImage(image_id), ctx)
     return common.empty(204)
 
 
 async def metadata_index(request: Request) -> Response:
-    common.context(request)
+    ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _find(conn, request.path_params["image_id"])
+        row = await _find(conn, request.path_params["image_id"], ctx)
     return common.JSON({"metadata": row["metadata"]})
 
 
 async def metadata_show(request: Request) -> Response:
-    common.context(request)
+    ctx = common.context(request)
     key = request.path_params["key"]
     async with common.deps(request).pool.acquire() as conn:
-        row = await _find(conn, request.path_params["image_id"])
+        row = await _find(conn, request.path_params["image_id"], ctx)
     if key not in row["metadata"]:
         raise NotFound()
     return common.JSON({"meta": {key: row["metadata"][key]}})
@@ -148,9 +171,8 @@ async def _write(request: Request, metadata: dict[str, str], replace: bool) -> d
     ctx = common.context(request)
     image_id = request.path_params["image_id"]
     async with common.deps(request).pool.acquire() as conn:
-        row = await _find(conn, image_id)
-    if row["owner"] != ctx.project_id:
-        common.require_admin(ctx, "os_compute_api:image-metadata")
+        row = await _find(conn, image_id, ctx)
+    _check_owner(ctx, row, f"Not authorized for image {image_id}.")
     result: dict[str, str] = await common.bus(request).handle(
         c.SetImageMetadata(image_id, metadata, replace), ctx)
     return result
@@ -172,8 +194,6 @@ async def metadata_set_item(request: Request) -> Response:
     meta = data["meta"]
     if key not in meta:
         raise BadRequest("Request body and URI mismatch")
-    if len(meta) > 1:
-        raise BadRequest("Request body contains too many items")
     await _write(request, meta, replace=False)
     return common.JSON({"meta": meta})
 
@@ -182,8 +202,9 @@ async def metadata_delete(request: Request) -> Response:
     ctx = common.context(request)
     image_id, key = request.path_params["image_id"], request.path_params["key"]
     async with common.deps(request).pool.acquire() as conn:
-        row = await _find(conn, image_id)
-    if row["owner"] != ctx.project_id:
-        common.require_admin(ctx, "os_compute_api:image-metadata")
+        row = await _find(conn, image_id, ctx)
+    if key not in row["metadata"]:
+        raise NotFound("Invalid metadata key")
+    _check_owner(ctx, row, f"Not authorized for image {image_id}.")
     await common.bus(request).handle(c.DeleteImageMetadataItem(image_id, key), ctx)
     return common.empty(204)

@@ -72,11 +72,11 @@ async def create(request: Request) -> Response:
     else:
         body_schema = schema.create
     kp = (await common.body(request, body_schema))["keypair"]
-    if not _SAFE_NAME.match(kp["name"]):
-        raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
     user_id = kp.get("user_id") or ctx.user_id
     if user_id != ctx.user_id:
         common.require_admin(ctx, "os_compute_api:os-keypairs:create")
+    if not _SAFE_NAME.match(kp["name"]):
+        raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
     key_type = kp.get("type", "ssh")
     result = await common.bus(request).handle(c.CreateKeypair(
         name=kp["name"], user_id=user_id, type=key_type, public_key=kp.get("public_key")), ctx)

@@ -11,10 +11,10 @@ from control_plane.api import common
 async def show(request: Request) -> Response:
     ctx = common.context(request)
     project_id = ctx.project_id
-    requested = request.query_params.get("tenant_id")
-    if requested and requested != ctx.project_id:
+    if "tenant_id" in request.query_params:
+        # Nova checks the used-limits policy whenever tenant_id is given, even one's own
         common.require_admin(ctx, "os_compute_api:os-used-limits")
-        project_id = requested
+        project_id = request.query_params["tenant_id"]
     q = common.deps(request).settings.quotas
     async with common.deps(request).pool.acquire() as conn:
         row = await conn.fetchrow(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -37,19 +39,39 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
-def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext,
-                  full: bool = True) -> dict[str, Any]:
+@dataclass(frozen=True)
+class View:
+    """What rendering depends on besides the row, worked out once per request."""
+
+    root: str
+    prefix: str
+    admin: bool
+    v23: bool
+    v29: bool
+
+    @classmethod
+    def of(cls, request: Request, ctx: RequestContext) -> View:
+        project = request.path_params.get("project_id")
+        return cls(common.base_url(request), f"{project}/" if project else "", ctx.is_admin,
+                   common.is_supported(request, "2.3"), common.is_supported(request, "2.9"))
+
+
+def _time(value: dt.datetime) -> str:
+    """Nova's created/updated format, e.g. 2026-01-01T12:00:00Z (the view stores UTC)."""
+    return value.astimezone(dt.UTC).isoformat()[:19] + "Z"
+
+
+def render_detail(view: View, row: asyncpg.Record, full: bool = True) -> dict[str, Any]:
     """A server as show and detail give it; ``full=False`` is the update response's view."""
     sid = str(row["id"])
-    root = common.base_url(request)
-    project = request.path_params.get("project_id")
-    prefix = f"{project}/" if project else ""
-    flavor = row["flavor"]
+    root, prefix = view.root, view.prefix
+    flavor_id = row["flavor"]["id"]
     image_ref = row["image_ref"]
+    status = row["status"]
     out: dict[str, Any] = {
         "id": sid,
         "name": row["name"],
-        "status": row["status"],
+        "status": status,
         "tenant_id": row["project_id"],
         "user_id": row["user_id"],
         "metadata": row["metadata"],
@@ -57,34 +79,37 @@ def render_detail(request: Request, row: asyncpg.Record, ctx: RequestContext,
         "image": {"id": image_ref, "links": [
             {"rel": "bookmark", "href": f"{root}{prefix}images/{image_ref}"}]}
         if image_ref else "",
-        "flavor": {"id": flavor["id"], "links": [
-            {"rel": "bookmark", "href": f"{root}{prefix}flavors/{flavor['id']}"}]},
-        "created": common.isotime(row["created_at"]),
-        "updated": common.isotime(row["updated_at"]),
-        "addresses": _addresses(row, ctx, full),
+        "flavor": {"id": flavor_id, "links": [
+            {"rel": "bookmark", "href": f"{root}{prefix}flavors/{flavor_id}"}]},
+        "created": _time(row["created_at"]),
+        "updated": _time(row["updated_at"]),
+        "addresses": _addresses(row, view.admin, full),
         "accessIPv4": row["access_ipv4"],
         "accessIPv6": row["access_ipv6"],
-        "links": common.links(request, "servers", sid),
+        "links": [
+            {"rel": "self", "href": f"{root}v2.1/{prefix}servers/{sid}"},
+            {"rel": "bookmark", "href": f"{root}{prefix}servers/{sid}"},
+        ],
         "OS-DCF:diskConfig": row["disk_config"],
     }
     if full:
-        out.update(_extended(row, request, ctx))
-    if row["status"] in _PROGRESS_STATUSES:
-        out["progress"] = 100 if row["status"] == "ACTIVE" else 0
-    if common.is_supported(request, "2.9"):
+        _extend(out, row, view)
+    if status in _PROGRESS_STATUSES:
+        out["progress"] = 100 if status == "ACTIVE" else 0
+    if view.v29:
         out["locked"] = False
     fault = row["fault"]
-    if fault and row["status"] in ("ERROR", "DELETED"):
+    if fault and status in ("ERROR", "DELETED"):
         f = {"code": fault["code"], "message": fault["message"],
-             "created": common.isotime(_parse(fault["created"]))}
-        if fault.get("details") and (ctx.is_admin or fault["code"] != 500):
+             "created": _time(dt.datetime.fromisoformat(fault["created"]))}
+        if fault.get("details") and (view.admin or fault["code"] != 500):
             f["details"] = fault["details"]
         out["fault"] = f
     return out
 
 
-def _addresses(row: asyncpg.Record, ctx: RequestContext, full: bool) -> dict[str, Any]:
-    if not ctx.is_admin and row["vm_state"] == "building":
+def _addresses(row: asyncpg.Record, admin: bool, full: bool) -> dict[str, Any]:
+    if not admin and row["vm_state"] == "building":
         return {}  # Nova hides addresses from non-admins while building
     addresses: dict[str, Any] = row["addresses"]
     if full:
@@ -93,25 +118,23 @@ def _addresses(row: asyncpg.Record, ctx: RequestContext, full: bool) -> dict[str
             for net, items in addresses.items()}
 
 
-def _extended(row: asyncpg.Record, request: Request, ctx: RequestContext) -> dict[str, Any]:
+def _extend(out: dict[str, Any], row: asyncpg.Record, view: View) -> None:
     """The keys Nova's extensions add to show and detail (not to the update response)."""
-    out: dict[str, Any] = {
-        "key_name": row["key_name"],
-        "config_drive": row["config_drive"],
-        "security_groups": [{"name": n} for n in row["security_groups"]],
-        "OS-EXT-AZ:availability_zone": row["availability_zone"] or "",
-        "OS-EXT-STS:task_state": row["task_state"],
-        "OS-EXT-STS:vm_state": row["vm_state"],
-        "OS-EXT-STS:power_state": row["power_state"],
-        "OS-SRV-USG:launched_at": _usage_time(row["launched_at"]),
-        "OS-SRV-USG:terminated_at": _usage_time(row["terminated_at"]),
-        "os-extended-volumes:volumes_attached": [],
-    }
-    if ctx.is_admin:
+    out["key_name"] = row["key_name"]
+    out["config_drive"] = row["config_drive"]
+    out["security_groups"] = [{"name": n} for n in row["security_groups"]]
+    out["OS-EXT-AZ:availability_zone"] = row["availability_zone"] or ""
+    out["OS-EXT-STS:task_state"] = row["task_state"]
+    out["OS-EXT-STS:vm_state"] = row["vm_state"]
+    out["OS-EXT-STS:power_state"] = row["power_state"]
+    out["OS-SRV-USG:launched_at"] = _usage_time(row["launched_at"])
+    out["OS-SRV-USG:terminated_at"] = _usage_time(row["terminated_at"])
+    out["os-extended-volumes:volumes_attached"] = []
+    if view.admin:
         out["OS-EXT-SRV-ATTR:host"] = row["host"]
         out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = row["node"]
         out["OS-EXT-SRV-ATTR:instance_name"] = _instance_name(row["id"])
-        if common.is_supported(request, "2.3"):
+        if view.v23:
             out["OS-EXT-SRV-ATTR:reservation_id"] = row["reservation_id"]
             out["OS-EXT-SRV-ATTR:launch_index"] = row["launch_index"]
             out["OS-EXT-SRV-ATTR:hostname"] = row["hostname"]
@@ -119,13 +142,6 @@ def _extended(row: asyncpg.Record, request: Request, ctx: RequestContext) -> dic
             out["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
             out["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
             out["OS-EXT-SRV-ATTR:user_data"] = row["user_data"]
-    return out
-
-
-def _parse(value: str) -> Any:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(value)
 
 
 def _usage_time(value: Any) -> str | None:
@@ -138,9 +154,12 @@ def _instance_name(server_id: uuid.UUID) -> str:
     return f"instance-{server_id.int % 0xFFFFFFFF:08x}"
 
 
-def render_brief(request: Request, row: asyncpg.Record) -> dict[str, Any]:
+def render_brief(view: View, row: asyncpg.Record) -> dict[str, Any]:
     sid = str(row["id"])
-    return {"id": sid, "name": row["name"], "links": common.links(request, "servers", sid)}
+    return {"id": sid, "name": row["name"], "links": [
+        {"rel": "self", "href": f"{view.root}v2.1/{view.prefix}servers/{sid}"},
+        {"rel": "bookmark", "href": f"{view.root}{view.prefix}servers/{sid}"},
+    ]}
 
 
 async def _visible(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
@@ -265,10 +284,11 @@ async def _list(request: Request, detail: bool) -> Response:
         else:
             rows = await conn.fetch(
                 f"SELECT * FROM v_servers WHERE {where} ORDER BY {order} LIMIT {limit}", *args)
+    view = View.of(request, ctx)
     if detail:
-        items = [render_detail(request, r, ctx) for r in rows]
+        items = [render_detail(view, r) for r in rows]
     else:
-        items = [render_brief(request, r) for r in rows]
+        items = [render_brief(view, r) for r in rows]
     out: dict[str, Any] = {"servers": items}
     if rows and len(rows) == limit and request.query_params.get("limit") is not None:
         path = "servers/detail" if detail else "servers"
@@ -288,7 +308,7 @@ async def show(request: Request) -> Response:
     ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
         row = await _visible(conn, request.path_params["server_id"], ctx)
-    return common.JSON({"server": render_detail(request, row, ctx)})
+    return common.JSON({"server": render_detail(View.of(request, ctx), row)})
 
 
 def _count(value: Any, field: str) -> int:
@@ -378,7 +398,7 @@ async def update(request: Request) -> Response:
     await common.bus(request).handle(c.UpdateServer(server_id, changes), ctx)
     async with common.deps(request).pool.acquire() as conn:
         row = await _visible(conn, server_id, ctx)
-    return common.JSON({"server": render_detail(request, row, ctx, full=False)})
+    return common.JSON({"server": render_detail(View.of(request, ctx), row, full=False)})
 
 
 async def delete(request: Request) -> Response:

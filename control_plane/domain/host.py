@@ -21,6 +21,7 @@ def host_stream_id(host: str) -> uuid.UUID:
 
 class ComputeHost(Aggregate):
     TOPIC = "ComputeHost"
+    SNAPSHOT_EVERY = 50  # a host's stream grows by two events per server it has run
 
     class Created(Aggregate.Created):
         TOPIC = "ComputeHostRegistered"

@@ -24,12 +24,7 @@ class CreatedKeypair:
 
 async def create_keypair(deps: Deps, cmd: c.CreateKeypair, ctx: RequestContext
                          ) -> CreatedKeypair:
-    private_key = None
-    if cmd.public_key is None:
-        private_key, public_key, fingerprint = keypair_crypto.generate()
-    else:
-        public_key = cmd.public_key
-        fingerprint = keypair_crypto.fingerprint(public_key, cmd.type)
+    # as Nova: the quota is checked before the key is generated or parsed
     limit = deps.settings.quotas["key_pairs"]
     if limit >= 0:
         async with deps.pool.acquire() as conn:
@@ -37,6 +32,14 @@ async def create_keypair(deps: Deps, cmd: c.CreateKeypair, ctx: RequestContext
                                        cmd.user_id)
         if used >= limit:
             raise QuotaExceeded("Quota exceeded, too many key pairs.")
+    private_key = None
+    if cmd.public_key is not None:
+        public_key = cmd.public_key
+        fingerprint = keypair_crypto.fingerprint(public_key, cmd.type)
+    elif cmd.type == "x509":
+        private_key, public_key, fingerprint = keypair_crypto.generate_x509(cmd.user_id)
+    else:
+        private_key, public_key, fingerprint = keypair_crypto.generate()
 
     async def work(uow: UnitOfWork) -> None:
         stream = uuid.uuid4()

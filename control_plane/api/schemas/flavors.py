@@ -53,9 +53,7 @@ access_action: dict[str, Any] = {
 }
 
 _spec_key = r"^[a-zA-Z0-9-_:. ]{1,255}$"
-_spec_value: dict[str, Any] = {
-    "type": ["string", "number", "boolean"], "minLength": 0, "maxLength": 255,
-}
+_spec_value: dict[str, Any] = {"type": ["string", "number"], "maxLength": 255}
 
 extra_specs: dict[str, Any] = {
     "type": "object",
@@ -75,4 +73,5 @@ extra_spec_item: dict[str, Any] = {
     "patternProperties": {_spec_key: _spec_value},
     "additionalProperties": False,
     "minProperties": 1,
+    "maxProperties": 1,
 }

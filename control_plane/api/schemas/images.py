@@ -19,7 +19,7 @@ metadata: dict[str, Any] = {
 
 meta_item: dict[str, Any] = {
     "type": "object",
-    "properties": {"meta": {**_items, "minProperties": 1}},
+    "properties": {"meta": {**_items, "minProperties": 1, "maxProperties": 1}},
     "required": ["meta"],
     "additionalProperties": False,
 }
