@@ -31,7 +31,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.UpdateServer: servers.update_server,
     c.DeleteServer: servers.delete_server,
     c.RegisterComputeHost: compute.register_host,
-    c.ScheduleServer: compute.schedule_server,
+    c.ScheduleServers: compute.schedule_servers,
     c.MarkServerSpawned: compute.mark_spawned,
     c.MarkServerBuildFailed: compute.mark_build_failed,
     c.MarkServerDeleted: compute.mark_deleted,

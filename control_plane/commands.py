@@ -61,8 +61,8 @@ class RegisterComputeHost(Command):
 
 
 @dataclass(frozen=True)
-class ScheduleServer(Command):
-    server_id: str
+class ScheduleServers(Command):
+    server_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)

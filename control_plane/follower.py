@@ -48,6 +48,13 @@ class Follower:
     async def handle(self, event: RecordedEvent) -> None:
         raise NotImplementedError
 
+    async def handle_batch(self, events: list[RecordedEvent]) -> None:
+        """Followers that work better on many events at once override this and set
+        ``batched``; the batch is handled before the tracked position moves past it."""
+        raise NotImplementedError
+
+    batched: bool = False
+
     async def on_start(self) -> None:
         """Called once the follower holds its lock, before it reads the log."""
 
@@ -71,6 +78,16 @@ class Follower:
             if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
                 self._locks.pop(event.stream_id, None)
             await self._record_progress()
+
+    async def _run_batch(self, batch: list[RecordedEvent]) -> None:
+        for attempt in range(1, 1_000_000):
+            try:
+                await self.handle_batch(batch)
+                return
+            except (asyncpg.PostgresError, OSError):
+                log.exception("%s: batch up to %s failed (try %d)", self.name,
+                              batch[-1].position, attempt)
+                await asyncio.sleep(min(0.2 * attempt, 5))
 
     async def _record_progress(self) -> None:
         mark = min(self._inflight) - 1 if self._inflight else self._dispatched
@@ -127,6 +144,11 @@ class Follower:
                     stopper.cancel()
                     continue
                 self.idle.clear()
+                if self.batched:
+                    await self._run_batch(batch)
+                    position = self._dispatched = batch[-1].position
+                    await self._record_progress()
+                    continue
                 for event in batch:
                     await sem.acquire()
                     self._inflight.add(event.position)

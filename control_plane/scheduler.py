@@ -19,14 +19,21 @@ def caused_by(event: RecordedEvent, actor: str) -> RequestContext:
 
 
 class Scheduler(Follower):
+    """Places new servers, a request's worth at a time (one append per request)."""
+
     name = "scheduler"
     types = ("ServerCreated",)
-    concurrency = 1
+    batched = True
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus) -> None:
         super().__init__(store, notifier)
         self.bus = bus
 
-    async def handle(self, event: RecordedEvent) -> None:
-        ctx = caused_by(event, "scheduler")
-        await self.bus.handle(c.ScheduleServer(event.stream_id), ctx)
+    async def handle_batch(self, events: list[RecordedEvent]) -> None:
+        groups: dict[str, list[RecordedEvent]] = {}
+        for event in events:
+            groups.setdefault(event.metadata.get("request_id", ""), []).append(event)
+        for group in groups.values():
+            ctx = caused_by(group[0], "scheduler")
+            await self.bus.handle(
+                c.ScheduleServers(tuple(e.stream_id for e in group)), ctx)

@@ -114,7 +114,7 @@ async def test_host_snapshots_match_full_replay(bare_system: System) -> None:
     system = bare_system
     system.settings.quotas.update(instances=-1, cores=-1, ram=-1)
     system.start_scheduler()
-    system.start_compute(fake_driver(hosts=1), "fake")
+    system.start_compute(fake_driver(hosts=1, vcpus=128), "fake")
     await wait_hosts(system, 1)
     transport = httpx.ASGITransport(app=system.app())
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
@@ -122,16 +122,20 @@ async def test_host_snapshots_match_full_replay(bare_system: System) -> None:
         r = await api.post("/servers", {"server": {"name": "n", "flavorRef": "42",
                                                    "imageRef": IMAGE, "max_count": 60}})
         assert r.status_code == 202
+        # one request: the scheduler claims all 60 in one append (host version 1 -> 61)
         for s in (await api.get("/servers")).json()["servers"]:
             await api.wait_status(s["id"], "ACTIVE")
+        later = [(await api.create_server(f"later{i}", flavor="42"))["id"] for i in range(5)]
+        for sid in later:
+            await api.wait_status(sid, "ACTIVE")
     stream = host_stream_id("host1")
     async with system.pool.acquire() as conn:
         snap_version = await conn.fetchval(
             "SELECT stream_version FROM snapshots WHERE stream_id = $1", str(stream))
-    assert snap_version == 50
+    assert snap_version == 61  # taken when the stream crossed 50 events
     from_snapshot = await UnitOfWork(system.store).get(ComputeHost, stream)
     from_zero = replay(ComputeHost, await system.store.read_stream(str(stream)))
     assert from_snapshot is not None and from_zero is not None
-    assert from_snapshot.version == from_zero.version == 61
-    assert from_snapshot.claims == from_zero.claims and len(from_zero.claims) == 60
-    assert from_snapshot.used() == {"vcpus": 60, "memory_mb": 60 * 64, "disk_gb": 0}
+    assert from_snapshot.version == from_zero.version == 66
+    assert from_snapshot.claims == from_zero.claims and len(from_zero.claims) == 65
+    assert from_snapshot.used() == {"vcpus": 65, "memory_mb": 65 * 64, "disk_gb": 0}

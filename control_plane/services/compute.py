@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
-from control_plane.domain.host import ComputeHost, NoCapacity, host_stream_id
+from control_plane.domain.host import ComputeHost, host_stream_id
 from control_plane.domain.server import Server
 from control_plane.uow import UnitOfWork, retrying
 
@@ -34,44 +35,50 @@ async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestCont
     await retrying(deps.store, work, key=f"host:{cmd.host}")
 
 
-async def schedule_server(deps: Deps, cmd: c.ScheduleServer, ctx: RequestContext,
-                          tracking: tuple[str, int] | None = None) -> str | None:
-    """Pick a host with room and claim resources there; ERROR if none has room."""
+def _disk_need(flavor: dict[str, Any]) -> int:
+    return int(flavor["disk"] + flavor["ephemeral"] + (flavor["swap"] + 1023) // 1024)
 
-    async def work(uow: UnitOfWork) -> str | None:
-        server = await uow.get(Server, uuid.UUID(cmd.server_id))
-        if server is None or server.deleted or server.host is not None:
-            await uow.commit(ctx.metadata(), tracking=tracking)
-            return None
-        f = server.flavor
-        need_disk = f["disk"] + f["ephemeral"] + (f["swap"] + 1023) // 1024
+
+async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestContext,
+                           tracking: tuple[str, int] | None = None) -> dict[str, str | None]:
+    """Place each server on the host with the most free RAM that fits it, claiming the
+    resources there; a server nothing can hold goes to ERROR (No valid host).
+
+    All servers of one request are placed in one unit of work: one atomic append of
+    every server's and every host's new events. Capacity is taken from the host
+    aggregates themselves, so a clash with another scheduler is caught on append.
+    """
+
+    async def work(uow: UnitOfWork) -> dict[str, str | None]:
+        ids = [uuid.UUID(s) for s in cmd.server_ids]
+        servers = await uow.get_many(Server, ids)
         async with deps.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT host FROM v_hosts WHERE vcpus - vcpus_used >= $1"
-                " AND memory_mb - memory_mb_used >= $2 AND local_gb - local_gb_used >= $3"
-                " AND ($4::text IS NULL OR availability_zone = $4)"
-                " ORDER BY memory_mb - memory_mb_used DESC, host",
-                f["vcpus"], f["ram"], need_disk, server.availability_zone,
-            )
-        candidates = [r["host"] for r in rows]
-        hosts = await uow.get_many(ComputeHost, [host_stream_id(h) for h in candidates])
+            names = [r["host"] for r in await conn.fetch("SELECT host FROM v_hosts ORDER BY host")]
+        hosts = list((await uow.get_many(ComputeHost, [host_stream_id(h) for h in names])
+                      ).values())
         stamp = now()
-        for name in candidates:
-            host = hosts.get(host_stream_id(name))
-            if host is None:
+        placed: dict[str, str | None] = {}
+        for sid in ids:
+            server = servers.get(sid)
+            if server is None or server.deleted or server.host is not None:
                 continue
-            try:
-                host.claim(cmd.server_id, f["vcpus"], f["ram"], need_disk, stamp)
-            except NoCapacity:
+            f = server.flavor
+            need = (f["vcpus"], f["ram"], _disk_need(f))
+            fitting = [h for h in hosts if h.fits(*need) and (
+                server.availability_zone is None
+                or h.availability_zone == server.availability_zone)]
+            if not fitting:
+                server.fail_scheduling(NO_VALID_HOST, stamp)
+                placed[str(sid)] = None
                 continue
-            server.schedule(host.host, host.host, host.availability_zone, stamp)
-            await uow.commit(ctx.metadata(), tracking=tracking)
-            return host.host
-        server.fail_scheduling(NO_VALID_HOST, stamp)
+            best = max(fitting, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))
+            best.claim(str(sid), *need, stamp)
+            server.schedule(best.host, best.host, best.availability_zone, stamp)
+            placed[str(sid)] = best.host
         await uow.commit(ctx.metadata(), tracking=tracking)
-        return None
+        return placed
 
-    return await retrying(deps.store, work, key=cmd.server_id)
+    return await retrying(deps.store, work, key="scheduler")
 
 
 async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext,

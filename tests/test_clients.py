@@ -1,0 +1,217 @@
+"""Drive a live ``control-plane serve`` with the unmodified OpenStack clients from PyPI.
+
+Each test starts the whole system (API, projections, scheduler, fake compute hosts)
+as a subprocess on a free port and its own fresh database, then talks to it only
+through python-novaclient or openstacksdk, as a user would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from control_plane.api.microversion import MAX_VERSION
+from tests.conftest import IMAGE
+
+pytestmark = [
+    pytest.mark.clients,
+    # openstacksdk warns about its own internals (InfluxDB support on every Connection,
+    # a ``service_type`` argument its proxy passes to itself), not about our usage.
+    pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK60Warning"),
+    pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning"),
+]
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+FAKE_HOSTS = 2
+TOKEN = "demo:demo"
+TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def _wait_ready(proc: asyncio.subprocess.Process, url: str, dsn: str,
+                      log: pathlib.Path) -> None:
+    """Wait until GET /v2.1 answers and the fake compute hosts have registered."""
+    deadline = time.monotonic() + TIMEOUT
+    hosts = 0
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            if proc.returncode is not None:
+                output = await asyncio.to_thread(log.read_text)
+                raise AssertionError(f"server exited ({proc.returncode}):\n{output}")
+            try:
+                answered = (await http.get(url)).status_code == 200
+            except httpx.TransportError:
+                answered = False
+            if answered:
+                conn = await asyncpg.connect(dsn)
+                try:
+                    hosts = await conn.fetchval("SELECT count(*) FROM v_hosts")
+                finally:
+                    await conn.close()
+                if hosts >= FAKE_HOSTS:
+                    return
+            await asyncio.sleep(0.1)
+    output = await asyncio.to_thread(log.read_text)
+    raise AssertionError(f"server not ready at {url} ({hosts}/{FAKE_HOSTS} compute hosts "
+                         f"registered):\n{output}")
+
+
+@pytest.fixture
+async def live_server(fresh_dsn: str, tmp_path: pathlib.Path) -> AsyncIterator[str]:
+    """``control-plane serve`` on a free port and a fresh database; yields its /v2.1 URL."""
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "control_plane.cli", "serve",
+            "--host", "127.0.0.1", "--port", str(port), "--database-url", fresh_dsn,
+            "--fake-hosts", str(FAKE_HOSTS), "--latency", "0.01",
+            cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}/v2.1"
+    try:
+        await _wait_ready(proc, url, fresh_dsn, log)
+        yield url
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 5.0)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+def _poll(fetch: Any, done: Any, what: str) -> Any:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last: {value!r}")
+        time.sleep(0.05)
+
+
+def test_novaclient_boot_list_delete(live_server: str) -> None:
+    from keystoneauth1 import session, token_endpoint
+    from novaclient import api_versions, client, exceptions
+
+    sess = session.Session(auth=token_endpoint.Token(live_server, TOKEN))
+    version = api_versions.discover_version(client.Client("2.1", session=sess),
+                                            api_versions.APIVersion("2.latest"))
+    assert version.get_string() == str(MAX_VERSION)
+    nova = client.Client(version.get_string(), session=sess)
+
+    flavors = {f.name: f for f in nova.flavors.list()}
+    assert {"m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"} <= set(flavors)
+    tiny = nova.flavors.get("1")
+    assert (tiny.name, tiny.vcpus, tiny.ram, tiny.disk) == ("m1.tiny", 1, 512, 1)
+    assert tiny.is_public is True
+
+    created = nova.servers.create("nc-vm", IMAGE, "1")
+    assert created.adminPass
+    assert created.request_ids[0].startswith("req-")
+
+    server = _poll(lambda: nova.servers.get(created.id), lambda s: s.status != "BUILD",
+                   "server to leave BUILD")
+    info = server.to_dict()
+    assert server.status == "ACTIVE", info.get("fault")
+    assert server.name == "nc-vm"
+    assert (server.tenant_id, server.user_id) == ("demo", "demo")
+    assert server.image["id"] == IMAGE
+    assert server.flavor["id"] == "1"
+    assert info["OS-EXT-STS:vm_state"] == "active"
+    assert info["OS-EXT-STS:task_state"] is None
+    assert info["OS-EXT-STS:power_state"] == 1
+    assert info["OS-EXT-AZ:availability_zone"] == "nova"
+    assert server.hostId
+    assert server.locked is False  # microversion 2.9
+    (network, ips), = server.networks.items()
+    assert network == "private" and len(ips) == 1
+    assert server.addresses[network][0]["version"] == 4
+
+    assert created.id in [s.id for s in nova.servers.list()]
+    assert [s.id for s in nova.servers.list(search_opts={"name": "^nc-vm$"})] == [created.id]
+
+    nova.servers.delete(created.id)
+
+    def gone() -> bool:
+        try:
+            nova.servers.get(created.id)
+        except exceptions.NotFound:
+            return True
+        return False
+
+    _poll(gone, bool, "server to be deleted")
+    assert created.id not in [s.id for s in nova.servers.list()]
+
+
+def test_openstacksdk_boot_list_delete(live_server: str, tmp_path: pathlib.Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import openstack
+    from openstack import exceptions
+
+    for name in list(os.environ):
+        if name.startswith("OS_"):
+            monkeypatch.delenv(name)
+    config = tmp_path / "clouds.yaml"
+    config.write_text("clouds: {}\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(config))
+
+    conn = openstack.connection.Connection(
+        auth_type="admin_token", auth={"token": TOKEN, "endpoint": live_server},
+        compute_endpoint_override=live_server,
+    )
+    try:
+        flavors = {f.name: f for f in conn.compute.flavors()}
+        assert {"m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"} <= set(flavors)
+        tiny = conn.compute.find_flavor("m1.tiny", ignore_missing=False)
+        assert (tiny.id, tiny.vcpus, tiny.ram, tiny.disk) == ("1", 1, 512, 1)
+
+        server = conn.compute.create_server(name="sdk-vm", flavor_id="1", image_id=IMAGE)
+        assert server.admin_password
+        server = conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"],
+                                              interval=0.1, wait=TIMEOUT)
+        assert server.status == "ACTIVE"
+        assert server.name == "sdk-vm"
+        assert (server.project_id, server.user_id) == ("demo", "demo")
+        assert server.image.id == IMAGE
+        assert server.flavor.id == "1"
+        assert server.vm_state == "active"
+        assert server.task_state is None
+        assert server.power_state == 1
+        assert server.availability_zone == "nova"
+        assert server.host_id
+        assert server.is_locked is False
+        assert [a["version"] for a in server.addresses["private"]] == [4]
+
+        assert server.id in [s.id for s in conn.compute.servers()]
+        assert [s.id for s in conn.compute.servers(name="^sdk-vm$")] == [server.id]
+        found = conn.compute.find_server("sdk-vm")
+        assert found is not None and found.id == server.id
+
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, interval=0.1, wait=TIMEOUT)
+        with pytest.raises(exceptions.NotFoundException):
+            conn.compute.get_server(server.id)
+        assert conn.compute.find_server(server.id) is None
+    finally:
+        conn.close()
