@@ -27,7 +27,10 @@ def _fake_driver(args: argparse.Namespace, prefix: str) -> FakeDriver:
                  local_gb=args.disk)
         for i in range(args.fake_hosts)
     ]
-    return FakeDriver(hosts, latency=args.latency)
+    driver = FakeDriver(hosts, latency=args.latency)
+    if args.fail_spawns:
+        driver.fail_next_spawns(args.fail_spawns)
+    return driver
 
 
 @contextlib.asynccontextmanager
@@ -113,6 +116,8 @@ def _add_fake(p: argparse.ArgumentParser, hosts: int) -> None:
     p.add_argument("--disk", type=int, default=2000, help="disk (GB) per fake host")
     p.add_argument("--latency", type=float, default=0.05,
                    help="seconds each fake hypervisor operation takes")
+    p.add_argument("--fail-spawns", type=int, default=0,
+                   help="make the first N spawns fail (fault injection)")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from drivers.base import DriverError, HostSpec, HypervisorDriver, InstanceInfo, InstanceSpec
 
 RUNNING = 1
+FAIL_KEY = "fake_driver:fail"
 
 
 @dataclass
@@ -22,8 +23,10 @@ class FakeDriver(HypervisorDriver):
 
     ``latency`` seconds are spent in every operation (to look like a real host).
     ``fail_next_spawns(n)`` makes the next n spawns fail with a DriverError, so
-    clients can exercise their error paths. Counters record how often each
-    operation really ran, for tests that check nothing is done twice.
+    clients can exercise their error paths; over the API, a server created with the
+    metadata item ``fake_driver:fail=spawn`` fails to spawn (and goes to ERROR).
+    Counters record how often each operation really ran, for tests that check
+    nothing is done twice.
     """
 
     hypervisor_type = "fake"
@@ -60,6 +63,8 @@ class FakeDriver(HypervisorDriver):
         self.calls["spawn"] += 1
         if self._spawn_failures:
             raise DriverError(self._spawn_failures.pop(0))
+        if spec.metadata.get(FAIL_KEY) == "spawn":
+            raise DriverError(f"Fake driver: spawn failed as requested by metadata {FAIL_KEY}")
         ip = str(ipaddress.IPv4Address(self._next_ip))
         self._next_ip += 1
         n = self._next_ip

@@ -139,3 +139,10 @@ async def test_host_snapshots_match_full_replay(bare_system: System) -> None:
     assert from_snapshot.version == from_zero.version == 66
     assert from_snapshot.claims == from_zero.claims and len(from_zero.claims) == 65
     assert from_snapshot.used() == {"vcpus": 65, "memory_mb": 65 * 64, "disk_gb": 0}
+
+
+async def test_metadata_requested_spawn_failure(api: Api) -> None:
+    """Clients of a live server inject a build failure through server metadata."""
+    server = await api.create_server("fail-me", metadata={"fake_driver:fail": "spawn"})
+    body = await api.wait_status(server["id"], "ERROR")
+    assert "fake_driver:fail" in body["fault"]["message"]
