@@ -18,6 +18,8 @@ class RequestContext:
     project_id: str
     roles: tuple[str, ...] = ()
     request_id: str = field(default_factory=new_request_id)
+    causation_id: int | None = None  # position of the event this command reacts to
+    actor: str | None = None  # the follower issuing the command, if not a user
 
     @property
     def is_admin(self) -> bool:
@@ -29,6 +31,10 @@ class RequestContext:
             "user_id": self.user_id,
             "project_id": self.project_id,
         }
+        if self.causation_id is not None:
+            meta["causation_id"] = self.causation_id
+        if self.actor is not None:
+            meta["actor"] = self.actor
         meta.update(extra)
         return meta
 

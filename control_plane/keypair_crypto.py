@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -25,7 +26,7 @@ def ssh_fingerprint(public_key: str) -> str:
     try:
         serialization.load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.strip().split()[1], validate=True)
-    except (ValueError, IndexError, binascii.Error, TypeError):
+    except (ValueError, IndexError, binascii.Error, TypeError, UnsupportedAlgorithm):
         raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
     return _colon_hex(hashlib.md5(blob, usedforsecurity=False).digest())
 

@@ -15,6 +15,7 @@ def caused_by(event: RecordedEvent, actor: str) -> RequestContext:
     return RequestContext(
         user_id=m.get("user_id", actor), project_id=m.get("project_id", "service"),
         roles=("admin",), request_id=m.get("request_id", "req-" + actor),
+        causation_id=event.position or None, actor=actor,
     )
 
 

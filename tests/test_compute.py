@@ -146,3 +146,16 @@ async def test_metadata_requested_spawn_failure(api: Api) -> None:
     server = await api.create_server("fail-me", metadata={"fake_driver:fail": "spawn"})
     body = await api.wait_status(server["id"], "ERROR")
     assert "fake_driver:fail" in body["fault"]["message"]
+
+
+async def test_follower_events_carry_request_causation_and_actor(system: System, api: Api
+                                                                 ) -> None:
+    server = await api.create_server("traced")
+    await api.wait_status(server["id"], "ACTIVE")
+    created, scheduled, spawned = await system.store.read_stream(server["id"])
+    assert created.metadata["user_id"] == "alice" and "actor" not in created.metadata
+    assert scheduled.metadata["request_id"] == created.metadata["request_id"]
+    assert scheduled.metadata["causation_id"] == created.position
+    assert scheduled.metadata["actor"] == "scheduler"
+    assert spawned.metadata["causation_id"] == scheduled.position
+    assert spawned.metadata["actor"] == "compute:fake" and spawned.metadata["host"]
