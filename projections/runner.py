@@ -54,6 +54,15 @@ class ProjectionRunner:
             )
             return len(batch)
 
+    async def behind(self) -> list[str]:
+        """Projections whose position is below the head (a cheap check, no locks)."""
+        async with self.store.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT t.name FROM tracking t, event_head h WHERE t.name = any($1::text[])"
+                " AND t.position < h.position",
+                [p.tracking_name for p in self.projections])
+        return [r["name"].removeprefix("projection:") for r in rows]
+
     async def catch_up(self, names: Sequence[str] | None = None) -> int:
         """Bring the chosen (default: all) projections to the head; returns events applied."""
         total = 0
@@ -96,7 +105,9 @@ class ProjectionRunner:
         """Follow the log: catch up whenever something is behind, until ``stop``."""
         while not stop.is_set():
             try:
-                await self.catch_up()
+                lagging = await self.behind()
+                if lagging:
+                    await self.catch_up(lagging)
             except (asyncpg.PostgresError, OSError):
                 log.exception("projection runner step failed; retrying")
                 await asyncio.sleep(1)

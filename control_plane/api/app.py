@@ -77,6 +77,15 @@ API_ROUTES: list[BaseRoute] = [
 ]
 
 
+def _scoped(show: Callable[[Request], Any]) -> list[BaseRoute]:
+    """The API again under /{project_id}, as Nova serves it with and without it."""
+    return [
+        R("/{project_id}", show, methods=["GET"]),
+        R("/{project_id}/", show, methods=["GET"]),
+        Mount("/{project_id}", routes=API_ROUTES),
+    ]
+
+
 def compute_routes() -> list[BaseRoute]:
     return [
         R("/", versions.index, methods=["GET"]),
@@ -84,12 +93,8 @@ def compute_routes() -> list[BaseRoute]:
         R("/v2.1/", versions.show_v21, methods=["GET"]),
         R("/v2", versions.show_v20, methods=["GET"]),
         R("/v2/", versions.show_v20, methods=["GET"]),
-        Mount("/v2.1", routes=API_ROUTES),
-        R("/v2.1/{project_id}", versions.show_v21, methods=["GET"]),
-        R("/v2.1/{project_id}/", versions.show_v21, methods=["GET"]),
-        Mount("/v2.1/{project_id}", routes=API_ROUTES),
-        Mount("/v2", routes=API_ROUTES),
-        Mount("/v2/{project_id}", routes=API_ROUTES),
+        Mount("/v2.1", routes=[*API_ROUTES, *_scoped(versions.show_v21)]),
+        Mount("/v2", routes=[*API_ROUTES, *_scoped(versions.show_v20)]),
     ]
 
 
