@@ -102,6 +102,17 @@ async def system(bare_system: System, driver: FakeDriver) -> AsyncIterator[Syste
     yield bare_system
 
 
+def assert_error(r: httpx.Response, status: int, title: str, message: str | None = None
+                 ) -> None:
+    """The response is Nova's fault: ``{title: {"code": status, "message": message}}``."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert list(body) == [title], body
+    assert body[title]["code"] == status
+    if message is not None:
+        assert body[title]["message"] == message
+
+
 class Api:
     """An HTTP client for the app, acting as one user in one project."""
 

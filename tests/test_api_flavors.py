@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Api
+from tests.conftest import Api, assert_error
 
 DETAIL_KEYS = {"id", "name", "ram", "disk", "vcpus", "links", "swap", "rxtx_factor",
                "OS-FLV-EXT-DATA:ephemeral", "OS-FLV-DISABLED:disabled",
@@ -35,13 +35,6 @@ async def create_flavor(admin: Api, name: str, flavor_id: str | None = None, **e
     return flavor
 
 
-def assert_error(r: Any, status: int, title: str, message: str | None = None) -> None:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert list(body) == [title], body
-    assert body[title]["code"] == status
-    if message is not None:
-        assert body[title]["message"] == message
 
 
 # -- list, detail, show -------------------------------------------------------------------------

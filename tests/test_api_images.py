@@ -9,7 +9,7 @@ from typing import Any
 from control_plane import commands as c
 from control_plane.bootstrap import System
 from control_plane.context import SYSTEM
-from tests.conftest import IMAGE, IMAGE_ALT, Api
+from tests.conftest import IMAGE, IMAGE_ALT, Api, assert_error
 
 DEBIAN = "a2459075-d96c-40d5-893e-577ff92e721c"
 NEWEST_FIRST = [DEBIAN, IMAGE_ALT, IMAGE]
@@ -22,13 +22,6 @@ def ids(body: dict[str, Any]) -> list[str]:
     return [i["id"] for i in body["images"]]
 
 
-def assert_error(r: Any, status: int, title: str, message: str | None = None) -> None:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert list(body) == [title], body
-    assert body[title]["code"] == status
-    if message is not None:
-        assert body[title]["message"] == message
 
 
 async def register(system: System, owner: str, visibility: str = "private",

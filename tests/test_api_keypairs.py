@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from control_plane.bootstrap import System
-from tests.conftest import Api
+from tests.conftest import Api, assert_error
 
 SHOW_KEYS = {"name", "public_key", "fingerprint", "user_id", "created_at", "updated_at",
              "deleted_at", "deleted", "id"}
@@ -67,13 +67,6 @@ async def create(api: Api, name: str, public_key: str | None = None, status: int
     return keypair
 
 
-def assert_error(r: Any, status: int, title: str, message: str | None = None) -> None:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert list(body) == [title], body
-    assert body[title]["code"] == status
-    if message is not None:
-        assert body[title]["message"] == message
 
 
 # -- generate -----------------------------------------------------------------------------------

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import orjson
 import pytest
 
 from control_plane.bootstrap import System
-from tests.conftest import Api
+from tests.conftest import Api, assert_error
 
 ABSOLUTE_KEYS = {
     "maxImageMeta", "maxPersonality", "maxPersonalitySize", "maxSecurityGroupRules",
@@ -26,13 +24,6 @@ MEDIA_TYPES = [{"base": "application/json",
                 "type": "application/vnd.openstack.compute+json;version=2.1"}]
 
 
-def assert_error(r: Any, status: int, title: str, message: str | None = None) -> None:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert list(body) == [title], body
-    assert body[title]["code"] == status
-    if message is not None:
-        assert body[title]["message"] == message
 
 
 # -- version documents --------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import jsonschema
 import orjson
@@ -16,6 +17,8 @@ from control_plane.bus import MessageBus
 from control_plane.context import RequestContext
 from control_plane.deps import Deps
 from control_plane.faults import BadRequest, Forbidden, NotFound
+
+T = TypeVar("T")
 
 
 class JSON(Response):
@@ -150,6 +153,25 @@ def page_limit(request: Request) -> int:
     if value < 0:
         raise BadRequest("Invalid input received: limit must be >= 0")
     return min(value, max_limit)
+
+
+def paginate(request: Request, rows: Sequence[T], key: Callable[[T], str]) -> list[T]:
+    """Nova's paging: the items after ``?marker=`` (by ``key``), at most ``?limit=``."""
+    marker = request.query_params.get("marker")
+    if marker is not None:
+        ids = [key(r) for r in rows]
+        if marker not in ids:
+            raise BadRequest(f"marker [{marker}] not found")
+        rows = rows[ids.index(marker) + 1:]
+    return list(rows[:page_limit(request)])
+
+
+def with_next_link(request: Request, out: dict[str, Any], collection: str, path: str,
+                   page: Sequence[T], key: Callable[[T], str]) -> dict[str, Any]:
+    """Add ``<collection>_links`` when a full page was returned for an explicit limit."""
+    if page and "limit" in request.query_params and len(page) == page_limit(request):
+        out[f"{collection}_links"] = [next_link(request, path, key(page[-1]))]
+    return out
 
 
 def isotime(value: dt.datetime | None) -> str | None:

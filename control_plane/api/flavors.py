@@ -104,23 +104,18 @@ async def _list(request: Request, detail: bool) -> Response:
     col = _COLUMN.get(sort_key, sort_key)
     # flavorid is a string column in Nova, so "42" sorts before "5"; ``id`` breaks ties
     order = f"{col} {sort_dir}, created_at {sort_dir}"
-    limit = common.page_limit(request)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
             f"SELECT * FROM v_flavors WHERE {' AND '.join(where) or 'true'} ORDER BY {order}",
             *args)
-    marker = q.get("marker")
-    if marker is not None:
-        ids = [r["flavorid"] for r in rows]
-        if marker not in ids:
-            raise BadRequest(f"marker [{marker}] not found")
-        rows = rows[ids.index(marker) + 1:]
-    page = rows[:limit]
-    out: dict[str, Any] = {"flavors": [render(request, r, detail) for r in page]}
-    if page and len(page) == limit and q.get("limit") is not None:
-        out["flavors_links"] = [common.next_link(
-            request, "flavors/detail" if detail else "flavors", page[-1]["flavorid"])]
-    return common.JSON(out)
+    page = common.paginate(request, rows, _flavor_id)
+    return common.JSON(common.with_next_link(
+        request, {"flavors": [render(request, r, detail) for r in page]}, "flavors",
+        "flavors/detail" if detail else "flavors", page, _flavor_id))
+
+
+def _flavor_id(row: asyncpg.Record) -> str:
+    return str(row["flavorid"])
 
 
 async def index(request: Request) -> Response:

@@ -106,23 +106,18 @@ async def _list(request: Request, detail: bool) -> Response:
             except ValueError:
                 raise BadRequest(f"Invalid {name} filter [{q[name]}]") from None
             where.append(f"{col} >= ${len(args)}")
-    limit = common.page_limit(request)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
             f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
             " ORDER BY created_at DESC, id DESC", *args)
-    marker = q.get("marker")
-    if marker is not None:
-        ids = [str(r["id"]) for r in rows]
-        if marker not in ids:
-            raise BadRequest(f"marker [{marker}] not found")
-        rows = rows[ids.index(marker) + 1:]
-    page = rows[:limit]
-    out: dict[str, Any] = {"images": [render(request, r, detail) for r in page]}
-    if page and len(page) == limit and "limit" in q:
-        out["images_links"] = [common.next_link(
-            request, "images/detail" if detail else "images", str(page[-1]["id"]))]
-    return common.JSON(out)
+    page = common.paginate(request, rows, _image_id)
+    return common.JSON(common.with_next_link(
+        request, {"images": [render(request, r, detail) for r in page]}, "images",
+        "images/detail" if detail else "images", page, _image_id))
+
+
+def _image_id(row: asyncpg.Record) -> str:
+    return str(row["id"])
 
 
 async def index(request: Request) -> Response:

@@ -267,33 +267,25 @@ def _query(request: Request, ctx: RequestContext, detail: bool
 async def _list(request: Request, detail: bool) -> Response:
     ctx = common.context(request)
     where, args, order = _query(request, ctx, detail)
-    limit = common.page_limit(request)
-    marker = request.query_params.get("marker")
+    # without a marker the database can stop at the limit; with one, paging needs the order
+    sql_limit = "" if "marker" in request.query_params else \
+        f" LIMIT {common.page_limit(request)}"
     async with common.deps(request).pool.acquire() as conn:
-        if marker is not None:
-            try:
-                marker_id = uuid.UUID(marker)
-            except ValueError:
-                raise BadRequest(f"marker [{marker}] not found") from None
-            rows = await conn.fetch(
-                f"SELECT * FROM v_servers WHERE {where} ORDER BY {order}", *args)
-            ids = [r["id"] for r in rows]
-            if marker_id not in ids:
-                raise BadRequest(f"marker [{marker}] not found")
-            rows = rows[ids.index(marker_id) + 1:][:limit]
-        else:
-            rows = await conn.fetch(
-                f"SELECT * FROM v_servers WHERE {where} ORDER BY {order} LIMIT {limit}", *args)
+        rows = await conn.fetch(
+            f"SELECT * FROM v_servers WHERE {where} ORDER BY {order}{sql_limit}", *args)
+    page = common.paginate(request, rows, _server_id)
     view = View.of(request, ctx)
     if detail:
-        items = [render_detail(view, r) for r in rows]
+        items = [render_detail(view, r) for r in page]
     else:
-        items = [render_brief(view, r) for r in rows]
-    out: dict[str, Any] = {"servers": items}
-    if rows and len(rows) == limit and request.query_params.get("limit") is not None:
-        path = "servers/detail" if detail else "servers"
-        out["servers_links"] = [common.next_link(request, path, str(rows[-1]["id"]))]
-    return common.JSON(out)
+        items = [render_brief(view, r) for r in page]
+    return common.JSON(common.with_next_link(
+        request, {"servers": items}, "servers", "servers/detail" if detail else "servers",
+        page, _server_id))
+
+
+def _server_id(row: asyncpg.Record) -> str:
+    return str(row["id"])
 
 
 async def index(request: Request) -> Response:
