@@ -7,13 +7,17 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import anyio
 import asyncpg
+import yaml
 from starlette.applications import Starlette
 
 from control_plane import commands as c
 from control_plane import db, defaults, migrations
 from control_plane.api.app import create_app
+from control_plane.auth import Authenticator, ExternalKeystone
 from control_plane.bus import MessageBus
 from control_plane.config import Settings
 from control_plane.context import SYSTEM
@@ -22,7 +26,9 @@ from control_plane.domain.base import upcast
 from control_plane.eventstore import EventStore, Notifier
 from control_plane.faults import Conflict
 from control_plane.follower import Follower
+from control_plane.passwords import verify_password
 from control_plane.scheduler import Scheduler
+from control_plane.tokens import TokenProvider
 from drivers.base import HypervisorDriver
 from drivers.worker import ComputeWorker
 from projections import all_projections
@@ -40,6 +46,8 @@ class System:
     bus: MessageBus
     runner: ProjectionRunner
     settings: Settings
+    authenticator: Authenticator
+    external_keystone: ExternalKeystone | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     followers: list[Follower] = field(default_factory=list)
@@ -72,6 +80,8 @@ class System:
     async def close(self) -> None:
         await self.stop_tasks()
         await self.notifier.stop()
+        if self.external_keystone is not None:
+            await self.external_keystone.close()
         await self.pool.close()
 
     def app(self) -> Starlette:
@@ -79,6 +89,8 @@ class System:
         app.state.deps = Deps(self.store, self.pool, self.settings)
         app.state.bus = self.bus
         app.state.system = self
+        app.state.authenticator = self.authenticator
+        app.state.external_keystone = self.external_keystone
         return app
 
 
@@ -96,9 +108,14 @@ async def open_system(dsn: str, settings: Settings | None = None, *, seed: bool 
     notifier = Notifier(dsn)
     await notifier.start()
     bus = MessageBus(Deps(store, pool, settings))
-    system = System(dsn, pool, store, notifier, bus, runner, settings)
+    authenticator = Authenticator(pool, TokenProvider())
+    external = None
+    if settings.auth_strategy == "keystone-external" and settings.keystone_url:
+        external = ExternalKeystone(settings.keystone_url, settings.keystone_service_token)
+    system = System(dsn, pool, store, notifier, bus, runner, settings, authenticator, external)
     if seed:
         await seed_defaults(system)
+        await seed_identity(system)
     return system
 
 
@@ -120,6 +137,60 @@ async def seed_defaults(system: System) -> None:
                 " ON CONFLICT DO NOTHING")
         finally:
             await conn.execute("SELECT pg_advisory_unlock(7411003)")
+
+
+DEFAULT_ROLES = ("admin", "member", "reader", "manager", "service")
+
+
+async def seed_identity(system: System) -> None:
+    """Roles, the bootstrap admin (from settings) and the optional bootstrap file."""
+    s = system.settings
+    users: list[dict[str, Any]] = [
+        {"name": s.admin_user, "password": s.admin_password, "project": s.admin_project,
+         "roles": ["admin"]}]
+    projects = [s.admin_project]
+    if s.bootstrap_file:
+        spec = yaml.safe_load(await anyio.Path(s.bootstrap_file).read_text()) or {}
+        projects += [p["name"] if isinstance(p, dict) else str(p)
+                     for p in spec.get("projects", [])]
+        users += list(spec.get("users", []))
+        projects += [u["project"] for u in spec.get("users", []) if u.get("project")]
+    async with system.pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock(7411004)")
+        try:
+            await _ensure_identity(system, conn, projects, users)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(7411004)")
+
+
+async def _ensure_identity(system: System, conn: asyncpg.Connection, projects: list[str],
+                           users: list[dict[str, Any]]) -> None:
+    bus = system.bus
+    roles = {r["name"]: r["id"] for r in await conn.fetch("SELECT id, name FROM v_roles")}
+    for name in DEFAULT_ROLES:
+        if name not in roles:
+            roles[name] = await bus.handle(c.CreateRole(name), SYSTEM)
+    project_ids = {r["name"]: r["id"] for r in await conn.fetch(
+        "SELECT id, name FROM v_projects WHERE domain_id = 'default'")}
+    for name in dict.fromkeys(projects):
+        if name not in project_ids:
+            project_ids[name] = await bus.handle(c.CreateProject(name), SYSTEM)
+    for user in users:
+        row = await conn.fetchrow(
+            "SELECT id, password_hash FROM v_users WHERE name = $1 AND domain_id = 'default'",
+            user["name"])
+        if row is None:
+            user_id = await bus.handle(c.CreateUser(user["name"], password=user["password"]),
+                                       SYSTEM)
+        else:
+            user_id = row["id"]
+            if not verify_password(user["password"], row["password_hash"]):
+                await bus.handle(c.UpdateUser(user_id, {}, password=user["password"]), SYSTEM)
+        for role in user.get("roles", []):
+            if role not in roles:
+                roles[role] = await bus.handle(c.CreateRole(role), SYSTEM)
+            await bus.handle(c.GrantRole(project_ids[user["project"]], user_id, roles[role]),
+                             SYSTEM)
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ from typing import Any
 from control_plane import commands as c
 from control_plane.context import RequestContext
 from control_plane.deps import Deps
-from control_plane.services import compute, flavors, images, keypairs, servers
+from control_plane.services import compute, flavors, identity, images, keypairs, servers
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -47,4 +47,15 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.SetImageMetadata: images.set_metadata,
     c.DeleteImageMetadataItem: images.delete_metadata_item,
     c.DeleteImage: images.delete_image,
+    c.CreateUser: identity.create_user,
+    c.UpdateUser: identity.update_user,
+    c.DeleteUser: identity.delete_user,
+    c.CreateProject: identity.create_project,
+    c.UpdateProject: identity.update_project,
+    c.DeleteProject: identity.delete_project,
+    c.CreateRole: identity.create_role,
+    c.DeleteRole: identity.delete_role,
+    c.GrantRole: identity.grant_role,
+    c.RevokeRole: identity.revoke_role,
+    c.RevokeToken: identity.revoke_token,
 }

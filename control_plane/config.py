@@ -39,4 +39,25 @@ class Settings:
     max_limit: int = int(os.environ.get("CONTROL_PLANE_MAX_LIMIT", "1000"))
     default_availability_zone: str = "nova"
     region: str = "RegionOne"
+    # keystone (built-in identity), keystone-external, or noauth (development only)
+    auth_strategy: str = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_AUTH_STRATEGY", "keystone"))
+    keystone_url: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_KEYSTONE_URL"))
+    keystone_service_token: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_KEYSTONE_SERVICE_TOKEN"))
+    admin_user: str = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_ADMIN_USER", "admin"))
+    admin_password: str = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_ADMIN_PASSWORD", "secret"))
+    admin_project: str = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_ADMIN_PROJECT", "admin"))
+    bootstrap_file: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_BOOTSTRAP_FILE"))
+
+    def __post_init__(self) -> None:
+        if self.auth_strategy not in ("keystone", "keystone-external", "noauth"):
+            raise ValueError(f"unknown CONTROL_PLANE_AUTH_STRATEGY {self.auth_strategy!r}")
+        if self.auth_strategy == "keystone-external" and not self.keystone_url:
+            raise ValueError("keystone-external needs CONTROL_PLANE_KEYSTONE_URL")
 

@@ -3,6 +3,7 @@
 from projections.base import Projection
 from projections.flavors import FlavorsProjection
 from projections.hosts import HostsProjection
+from projections.identity import IdentityProjection
 from projections.images import ImagesProjection
 from projections.instance_actions import InstanceActionsProjection
 from projections.keypairs import KeypairsProjection
@@ -17,6 +18,7 @@ def all_projections() -> list[Projection]:
         ImagesProjection(),
         HostsProjection(),
         InstanceActionsProjection(),
+        IdentityProjection(),
     ]
 
 

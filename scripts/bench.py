@@ -616,6 +616,7 @@ async def run_server_phases(args: argparse.Namespace, scratch: ScratchDatabases,
     argv, flags = _serve_argv(args, dsn, port)
     env = dict(os.environ)
     env.update({
+        "CONTROL_PLANE_AUTH_STRATEGY": "noauth",  # the benchmark measures compute, not auth
         "CONTROL_PLANE_QUOTA_INSTANCES": "-1",
         "CONTROL_PLANE_QUOTA_CORES": "-1",
         "CONTROL_PLANE_QUOTA_RAM": "-1",

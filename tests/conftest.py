@@ -18,10 +18,17 @@ import pytest
 
 from control_plane import db
 from control_plane.bootstrap import System, open_system
+from control_plane.config import Settings
 from drivers.base import HostSpec
 from drivers.fake import FakeDriver
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
+
+
+def NOAUTH() -> Settings:
+    """Most HTTP tests speak as users by header (the development strategy)."""
+    return Settings(auth_strategy="noauth")
+
 IMAGE_ALT = "0b2c1a7e-9d3f-4c55-8e6a-3f1d2c4b5a69"
 
 
@@ -42,7 +49,7 @@ async def template_db(server_url: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     await admin.execute(f'CREATE DATABASE "{name}"')
-    system = await open_system(_with_db(server_url, name), pool_size=4)
+    system = await open_system(_with_db(server_url, name), NOAUTH(), pool_size=4)
     await system.close()
     try:
         yield name
@@ -76,7 +83,7 @@ def driver() -> FakeDriver:
 @pytest.fixture
 async def bare_system(fresh_dsn: str) -> AsyncIterator[System]:
     """A system with no followers running (tests start what they need)."""
-    system = await open_system(fresh_dsn, pool_size=10)
+    system = await open_system(fresh_dsn, NOAUTH(), pool_size=10)
     try:
         yield system
     finally:

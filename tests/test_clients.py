@@ -83,7 +83,7 @@ async def live_server(fresh_dsn: str, tmp_path: pathlib.Path) -> AsyncIterator[s
             "--host", "127.0.0.1", "--port", str(port), "--database-url", fresh_dsn,
             "--fake-hosts", str(FAKE_HOSTS), "--latency", "0.01",
             cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CONTROL_PLANE_AUTH_STRATEGY": "noauth"},
         )
     url = f"http://127.0.0.1:{port}/v2.1"
     try:

@@ -17,6 +17,8 @@ from control_plane.api import (
     common,
     extensions,
     flavors,
+    glance,
+    identity,
     images,
     instance_actions,
     keypairs,
@@ -124,7 +126,11 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
                ) -> Starlette:
     routes = compute_routes()
     app = Starlette(
-        routes=[*routes, Mount("/compute", routes=routes)],
+        routes=[R("/identity", identity.versions, methods=["GET"]),
+                Mount("/identity", routes=identity.routes()),
+                R("/image", glance.versions, methods=["GET"]),
+                Mount("/image", routes=glance.routes()),
+                *routes, Mount("/compute", routes=routes)],
         exception_handlers={Fault: fault_handler, HTTPException: http_error,
                             Exception: unexpected},
         lifespan=lifespan,

@@ -12,6 +12,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.api import microversion
+from control_plane.auth import Authenticator
 from control_plane.config import Settings
 from control_plane.context import RequestContext, new_request_id
 from control_plane.faults import Fault, TooLarge
@@ -21,7 +22,9 @@ VARY = b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"
 
 
 def _strip_prefix(path: str) -> str:
-    return path[len("/compute"):] or "/" if path.startswith("/compute") else path
+    if path == "/compute" or path.startswith("/compute/"):
+        return path[len("/compute"):] or "/"
+    return path
 
 
 def _needs_auth(path: str) -> bool:
@@ -48,6 +51,24 @@ def context_from_headers(headers: dict[str, str], request_id: str) -> RequestCon
             return RequestContext(user_id=user, project_id=project, roles=roles,
                                   request_id=request_id)
     return None
+
+
+async def authenticate(state: Any, settings: Settings, headers: dict[str, str],
+                       request_id: str) -> RequestContext | None:
+    """Who is calling, per the configured strategy; None if not authenticated."""
+    if settings.auth_strategy == "noauth":
+        return context_from_headers(headers, request_id)
+    token = headers.get("x-auth-token")
+    if not token:
+        return None
+    if settings.auth_strategy == "keystone-external":
+        ctx: RequestContext | None = await state.external_keystone.context(token, request_id)
+        return ctx
+    authenticator: Authenticator = state.authenticator
+    validated = await authenticator.validate(token)
+    if validated is None or validated.project is None:
+        return None
+    return validated.context(request_id)
 
 
 async def _send_json(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]
@@ -85,7 +106,7 @@ class ComputeMiddleware:
         state["request_id"] = request_id
 
         if _needs_auth(path):
-            ctx = context_from_headers(headers, request_id)
+            ctx = await authenticate(scope["app"].state, self.settings, headers, request_id)
             if ctx is None:
                 await _send_json(send, 401, {"error": {
                     "code": 401, "title": "Unauthorized",

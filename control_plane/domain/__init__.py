@@ -2,9 +2,11 @@
 
 from control_plane.domain.flavor import Flavor
 from control_plane.domain.host import ComputeHost
+from control_plane.domain.identity import Project, RevokedToken, Role, User
 from control_plane.domain.image import Image
 from control_plane.domain.keypair import Keypair
 from control_plane.domain.reservation import Reservation
 from control_plane.domain.server import Server
 
-__all__ = ["ComputeHost", "Flavor", "Image", "Keypair", "Reservation", "Server"]
+__all__ = ["ComputeHost", "Flavor", "Image", "Keypair", "Project", "Reservation",
+           "RevokedToken", "Role", "Server", "User"]

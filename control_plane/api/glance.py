@@ -1,0 +1,135 @@
+"""/image: a read-only Glance v2 subset over the image catalog (list with filters, show).
+
+Enough for `openstack server create --image <name>`, which resolves names through
+the image service before asking Nova.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from control_plane.api import common
+from control_plane.api.middleware import authenticate
+from control_plane.context import RequestContext
+
+_BASE = {"id", "name", "status", "visibility", "size", "min_ram", "min_disk", "owner",
+         "disk_format", "container_format"}
+
+
+def _error(code: int, title: str, message: str) -> Response:
+    return common.JSON({"code": code, "title": title, "message": message}, status_code=code)
+
+
+async def _context(request: Request) -> RequestContext | None:
+    return await authenticate(request.app.state, common.deps(request).settings,
+                              {k.lower(): v for k, v in request.headers.items()},
+                              request.state.request_id)
+
+
+def _iso(value: Any) -> str:
+    return str(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def render(row: asyncpg.Record) -> dict[str, Any]:
+    iid = str(row["id"])
+    out: dict[str, Any] = {
+        "id": iid, "name": row["name"], "status": row["status"],
+        "visibility": row["visibility"], "protected": False, "os_hidden": False,
+        "checksum": None, "os_hash_algo": None, "os_hash_value": None,
+        "size": row["size"], "virtual_size": None, "min_ram": row["min_ram"],
+        "min_disk": row["min_disk"], "owner": row["owner"],
+        "disk_format": row["disk_format"], "container_format": row["container_format"],
+        "created_at": _iso(row["created_at"]), "updated_at": _iso(row["updated_at"]),
+        "tags": [], "self": f"/v2/images/{iid}", "file": f"/v2/images/{iid}/file",
+        "schema": "/v2/schemas/image",
+    }
+    for key, value in row["metadata"].items():
+        if key not in out:
+            out[key] = value
+    return out
+
+
+def _visible(ctx: RequestContext, args: list[Any]) -> str:
+    if ctx.is_admin:
+        return "true"
+    args.append(ctx.project_id)
+    return f"(visibility IN ('public', 'community') OR owner = ${len(args)})"
+
+
+async def versions(request: Request) -> Response:
+    root = f"{request.base_url}image/"
+    values = [{"id": v, "status": "CURRENT" if v == "v2.16" else "SUPPORTED",
+               "links": [{"rel": "self", "href": f"{root}v2/"}]}
+              for v in ("v2.16", "v2.0")]
+    return common.JSON({"versions": values}, status_code=300)
+
+
+async def index(request: Request) -> Response:
+    ctx = await _context(request)
+    if ctx is None:
+        return _error(401, "Unauthorized", "The request you have made requires "
+                                           "authentication.")
+    q = request.query_params
+    args: list[Any] = []
+    where = [_visible(ctx, args)]
+    for key in ("name", "status", "visibility", "owner", "disk_format", "container_format"):
+        if key in q:
+            args.append(q[key])
+            where.append(f"{key} = ${len(args)}")
+    try:
+        limit = min(int(q.get("limit", "25")), 1000)
+    except ValueError:
+        return _error(400, "Bad Request", "limit param must be an integer")
+    async with common.deps(request).pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, id DESC", *args)
+    marker = q.get("marker")
+    if marker is not None:
+        ids = [str(r["id"]) for r in rows]
+        if marker not in ids:
+            return _error(400, "Bad Request", f"Invalid marker. Image {marker} could not be "
+                                              "found.")
+        rows = rows[ids.index(marker) + 1:]
+    page = rows[:limit]
+    body: dict[str, Any] = {"images": [render(r) for r in page], "first": "/v2/images",
+                            "schema": "/v2/schemas/images"}
+    if len(rows) > limit:
+        body["next"] = f"/v2/images?marker={page[-1]['id']}&limit={limit}"
+    return common.JSON(body)
+
+
+async def show(request: Request) -> Response:
+    ctx = await _context(request)
+    if ctx is None:
+        return _error(401, "Unauthorized", "The request you have made requires "
+                                           "authentication.")
+    image_id = request.path_params["image_id"]
+    try:
+        iid = uuid.UUID(image_id)
+    except ValueError:
+        iid = None
+    row = None
+    if iid is not None:
+        args: list[Any] = [iid]
+        async with common.deps(request).pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT * FROM v_images WHERE id = $1 AND {_visible(ctx, args)}", *args)
+    if row is None:
+        return _error(404, "Not Found", f"No image found with ID {image_id}")
+    return common.JSON(render(row))
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", versions, methods=["GET"]),
+        Route("/versions", versions, methods=["GET"]),
+        Route("/v2/images", index, methods=["GET"]),
+        Route("/v2/images/{image_id}", show, methods=["GET"]),
+    ]
