@@ -7,21 +7,18 @@ through python-novaclient or openstacksdk, as a user would.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import pathlib
-import socket
-import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 
 from control_plane.api.microversion import MAX_VERSION
 from tests.conftest import IMAGE
+from tests.live import Live, live_server
+
+__all__ = ["live_server"]  # the fixture, imported for pytest
 
 pytestmark = [
     pytest.mark.clients,
@@ -31,72 +28,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning"),
 ]
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-FAKE_HOSTS = 2
-TOKEN = "demo:demo"
 TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _wait_ready(proc: asyncio.subprocess.Process, url: str, dsn: str,
-                      log: pathlib.Path) -> None:
-    """Wait until GET /v2.1 answers and the fake compute hosts have registered."""
-    deadline = time.monotonic() + TIMEOUT
-    hosts = 0
-    async with httpx.AsyncClient(timeout=2.0) as http:
-        while time.monotonic() < deadline:
-            if proc.returncode is not None:
-                output = await asyncio.to_thread(log.read_text)
-                raise AssertionError(f"server exited ({proc.returncode}):\n{output}")
-            try:
-                answered = (await http.get(url)).status_code == 200
-            except httpx.TransportError:
-                answered = False
-            if answered:
-                conn = await asyncpg.connect(dsn)
-                try:
-                    hosts = await conn.fetchval("SELECT count(*) FROM v_hosts")
-                finally:
-                    await conn.close()
-                if hosts >= FAKE_HOSTS:
-                    return
-            await asyncio.sleep(0.1)
-    output = await asyncio.to_thread(log.read_text)
-    raise AssertionError(f"server not ready at {url} ({hosts}/{FAKE_HOSTS} compute hosts "
-                         f"registered):\n{output}")
-
-
-@pytest.fixture
-async def live_server(fresh_dsn: str, tmp_path: pathlib.Path) -> AsyncIterator[str]:
-    """``control-plane serve`` on a free port and a fresh database; yields its /v2.1 URL."""
-    port = _free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "control_plane.cli", "serve",
-            "--host", "127.0.0.1", "--port", str(port), "--database-url", fresh_dsn,
-            "--fake-hosts", str(FAKE_HOSTS), "--latency", "0.01",
-            cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "CONTROL_PLANE_AUTH_STRATEGY": "noauth"},
-        )
-    url = f"http://127.0.0.1:{port}/v2.1"
-    try:
-        await _wait_ready(proc, url, fresh_dsn, log)
-        yield url
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 5.0)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
 
 
 def _poll(fetch: Any, done: Any, what: str) -> Any:
@@ -110,11 +42,15 @@ def _poll(fetch: Any, done: Any, what: str) -> Any:
         time.sleep(0.05)
 
 
-def test_novaclient_boot_list_delete(live_server: str) -> None:
-    from keystoneauth1 import session, token_endpoint
+def test_novaclient_boot_list_delete(live_server: Live) -> None:
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
     from novaclient import api_versions, client, exceptions
 
-    sess = session.Session(auth=token_endpoint.Token(live_server, TOKEN))
+    sess = session.Session(auth=v3.Password(
+        auth_url=live_server.auth_url, username="demo", password="secret",
+        project_name="demo", user_domain_name="Default", project_domain_name="Default"))
+    demo_user, demo_project = sess.get_user_id(), sess.get_project_id()
     version = api_versions.discover_version(client.Client("2.1", session=sess),
                                             api_versions.APIVersion("2.latest"))
     assert version.get_string() == str(MAX_VERSION)
@@ -135,7 +71,7 @@ def test_novaclient_boot_list_delete(live_server: str) -> None:
     info = server.to_dict()
     assert server.status == "ACTIVE", info.get("fault")
     assert server.name == "nc-vm"
-    assert (server.tenant_id, server.user_id) == ("demo", "demo")
+    assert (server.tenant_id, server.user_id) == (demo_project, demo_user)
     assert server.image["id"] == IMAGE
     assert server.flavor["id"] == "1"
     assert info["OS-EXT-STS:vm_state"] == "active"
@@ -164,7 +100,7 @@ def test_novaclient_boot_list_delete(live_server: str) -> None:
     assert created.id not in [s.id for s in nova.servers.list()]
 
 
-def test_openstacksdk_boot_list_delete(live_server: str, tmp_path: pathlib.Path,
+def test_openstacksdk_boot_list_delete(live_server: Live, tmp_path: pathlib.Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import openstack
     from openstack import exceptions
@@ -177,8 +113,11 @@ def test_openstacksdk_boot_list_delete(live_server: str, tmp_path: pathlib.Path,
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(config))
 
     conn = openstack.connection.Connection(
-        auth_type="admin_token", auth={"token": TOKEN, "endpoint": live_server},
-        compute_endpoint_override=live_server,
+        auth_type="password", auth={
+            "auth_url": live_server.auth_url, "username": "demo", "password": "secret",
+            "project_name": "demo", "user_domain_name": "Default",
+            "project_domain_name": "Default"},
+        region_name="RegionOne", identity_api_version="3",
     )
     try:
         flavors = {f.name: f for f in conn.compute.flavors()}
@@ -192,7 +131,8 @@ def test_openstacksdk_boot_list_delete(live_server: str, tmp_path: pathlib.Path,
                                               interval=0.1, wait=TIMEOUT)
         assert server.status == "ACTIVE"
         assert server.name == "sdk-vm"
-        assert (server.project_id, server.user_id) == ("demo", "demo")
+        assert (server.project_id, server.user_id) == (conn.current_project_id,
+                                                       conn.current_user_id)
         assert server.image.id == IMAGE
         assert server.flavor.id == "1"
         assert server.vm_state == "active"
