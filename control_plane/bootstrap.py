@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from control_plane.eventstore import EventStore, Notifier
 from control_plane.faults import Conflict
 from control_plane.follower import Follower
 from control_plane.passwords import verify_password
+from control_plane.policy import Policy
 from control_plane.scheduler import Scheduler
 from control_plane.tokens import TokenProvider
 from drivers.base import HypervisorDriver
@@ -47,6 +49,7 @@ class System:
     runner: ProjectionRunner
     settings: Settings
     authenticator: Authenticator
+    policy: Policy
     external_keystone: ExternalKeystone | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -90,6 +93,7 @@ class System:
         app.state.bus = self.bus
         app.state.system = self
         app.state.authenticator = self.authenticator
+        app.state.policy = self.policy
         app.state.external_keystone = self.external_keystone
         return app
 
@@ -112,7 +116,8 @@ async def open_system(dsn: str, settings: Settings | None = None, *, seed: bool 
     external = None
     if settings.auth_strategy == "keystone-external" and settings.keystone_url:
         external = ExternalKeystone(settings.keystone_url, settings.keystone_service_token)
-    system = System(dsn, pool, store, notifier, bus, runner, settings, authenticator, external)
+    system = System(dsn, pool, store, notifier, bus, runner, settings, authenticator,
+                    policy_for(settings.policy_file), external)
     if seed:
         await seed_defaults(system)
         await seed_identity(system)
@@ -137,6 +142,12 @@ async def seed_defaults(system: System) -> None:
                 " ON CONFLICT DO NOTHING")
         finally:
             await conn.execute("SELECT pg_advisory_unlock(7411003)")
+
+
+@functools.cache
+def policy_for(policy_file: str | None) -> Policy:
+    """One policy engine per policy file (building one registers ~260 rules)."""
+    return Policy(policy_file)
 
 
 DEFAULT_ROLES = ("admin", "member", "reader", "manager", "service")

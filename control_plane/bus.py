@@ -8,7 +8,15 @@ from typing import Any
 from control_plane import commands as c
 from control_plane.context import RequestContext
 from control_plane.deps import Deps
-from control_plane.services import compute, flavors, identity, images, keypairs, servers
+from control_plane.services import (
+    compute,
+    flavors,
+    identity,
+    images,
+    keypairs,
+    server_actions,
+    servers,
+)
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -58,4 +66,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.GrantRole: identity.grant_role,
     c.RevokeRole: identity.revoke_role,
     c.RevokeToken: identity.revoke_token,
+    c.RequestServerAction: server_actions.request_action,
+    c.CompleteServerAction: server_actions.complete_action,
+    c.FailServerAction: server_actions.fail_action,
 }

@@ -267,3 +267,31 @@ class RevokeToken(Command):
     audit_id: str
     user_id: str
     expires_at: str
+
+
+# -- server actions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestServerAction(Command):
+    server_id: str
+    action: str  # stop, start, reboot
+    reboot_type: str = "SOFT"
+
+
+@dataclass(frozen=True)
+class CompleteServerAction(Command):
+    server_id: str
+    host: str
+    action: str
+    started_at: str
+
+
+@dataclass(frozen=True)
+class FailServerAction(Command):
+    server_id: str
+    host: str
+    action: str
+    started_at: str
+    message: str
+    details: str

@@ -52,6 +52,8 @@ class Settings:
         default_factory=lambda: os.environ.get("CONTROL_PLANE_ADMIN_PASSWORD", "secret"))
     admin_project: str = field(
         default_factory=lambda: os.environ.get("CONTROL_PLANE_ADMIN_PROJECT", "admin"))
+    policy_file: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_POLICY_FILE"))
     bootstrap_file: str | None = field(
         default_factory=lambda: os.environ.get("CONTROL_PLANE_BOOTSTRAP_FILE"))
 

@@ -54,5 +54,17 @@ class HypervisorDriver(abc.ABC):
         """Remove a guest; removing one that is already gone is not an error."""
 
     @abc.abstractmethod
+    async def power_off(self, host: str, server_id: str) -> None:
+        """Stop the guest (os-stop)."""
+
+    @abc.abstractmethod
+    async def power_on(self, host: str, server_id: str) -> None:
+        """Start a stopped guest (os-start)."""
+
+    @abc.abstractmethod
+    async def reboot(self, host: str, server_id: str, reboot_type: str) -> None:
+        """Reboot the guest: SOFT (ACPI, guest cooperates) or HARD (reset)."""
+
+    @abc.abstractmethod
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         """The guest's current state, or None if the host has no such guest."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from drivers.base import DriverError, HostSpec, HypervisorDriver, InstanceInfo, InstanceSpec
 
 RUNNING = 1
+SHUTDOWN = 4
 FAIL_KEY = "fake_driver:fail"
 
 
@@ -83,6 +84,30 @@ class FakeDriver(HypervisorDriver):
         await self._delay()
         self.calls["destroy"] += 1
         h.instances.pop(server_id, None)
+
+    def _instance(self, host: str, server_id: str) -> InstanceInfo:
+        info = self._host(host).instances.get(server_id)
+        if info is None:
+            raise DriverError(f"Instance {server_id} could not be found on {host}.")
+        return info
+
+    async def power_off(self, host: str, server_id: str) -> None:
+        info = self._instance(host, server_id)
+        await self._delay()
+        self.calls["power_off"] = self.calls.get("power_off", 0) + 1
+        info.power_state = SHUTDOWN
+
+    async def power_on(self, host: str, server_id: str) -> None:
+        info = self._instance(host, server_id)
+        await self._delay()
+        self.calls["power_on"] = self.calls.get("power_on", 0) + 1
+        info.power_state = RUNNING
+
+    async def reboot(self, host: str, server_id: str, reboot_type: str) -> None:
+        info = self._instance(host, server_id)
+        await self._delay()
+        self.calls["reboot"] = self.calls.get("reboot", 0) + 1
+        info.power_state = RUNNING
 
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         return self._host(host).instances.get(server_id)

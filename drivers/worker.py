@@ -26,8 +26,13 @@ from drivers.base import DriverError, HypervisorDriver, InstanceSpec
 log = logging.getLogger(__name__)
 
 
+# request event -> the action it asks for
+ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
+           "ServerRebootRequested": "reboot"}
+
+
 class ComputeWorker(Follower):
-    types = ("ServerScheduled", "ServerDeleteRequested")
+    types = ("ServerScheduled", "ServerDeleteRequested", *ACTIONS)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -51,6 +56,28 @@ class ComputeWorker(Follower):
         if server is None or server.host not in self.hosts:
             return None
         return server
+
+    async def _power_action(self, event: RecordedEvent, server: Server, action: str,
+                            started: str) -> None:
+        if server.pending_action() != action:
+            return  # done already (seen again after a restart) or superseded
+        assert server.host is not None
+        ctx = caused_by(event, self.name)
+        try:
+            if action == "stop":
+                await self.driver.power_off(server.host, event.stream_id)
+            elif action == "start":
+                await self.driver.power_on(server.host, event.stream_id)
+            else:
+                await self.driver.reboot(server.host, event.stream_id,
+                                         event.data.get("reboot_type", "SOFT"))
+        except DriverError as exc:
+            await self.bus.handle(c.FailServerAction(
+                event.stream_id, server.host, action, started, str(exc),
+                "".join(traceback.format_exception(exc))), ctx)
+            return
+        await self.bus.handle(c.CompleteServerAction(event.stream_id, server.host, action,
+                                                     started), ctx)
 
     async def handle(self, event: RecordedEvent) -> None:
         if event.event_type == "ServerScheduled" and event.data["host"] not in self.hosts:
@@ -78,6 +105,8 @@ class ComputeWorker(Follower):
                 return
             await self.bus.handle(c.MarkServerSpawned(
                 event.stream_id, server.host, started, info.addresses), ctx)
+        elif event.event_type in ACTIONS:
+            await self._power_action(event, server, ACTIONS[event.event_type], started)
         elif event.event_type == "ServerDeleteRequested":
             if server.deleted:
                 return

@@ -15,7 +15,14 @@ from projections.base import Projection, on
 from projections.util import ts
 
 # event type -> (action name) for events that open an action
-_OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete"}
+_OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
+          "ServerStopRequested": "stop", "ServerStartRequested": "start",
+          "ServerRebootRequested": "reboot"}
+# the compute step that finishes each action, as Nova names it
+_STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
+          "ServerRebooted": "compute_reboot_instance"}
+_FAILED_STEPS = {"stop": "compute_stop_instance", "start": "compute_start_instance",
+                 "reboot": "compute_reboot_instance"}
 
 
 class InstanceActionsProjection(Projection):
@@ -82,9 +89,20 @@ class InstanceActionsProjection(Projection):
             action_id, finish, None if ok else "Error",
         )
 
-    @on("ServerCreated", "ServerDeleteRequested")
+    @on(*_OPENS)
     async def opened(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await self._open(conn, e, _OPENS[e.event_type])
+
+    @on(*_STEPS)
+    async def step_done(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._step(conn, e, _STEPS[e.event_type], "started_at", True,
+                         host=e.metadata.get("host"))
+
+    @on("ServerActionFailed")
+    async def step_failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._step(conn, e, _FAILED_STEPS[e.data["action"]], "started_at", False,
+                         e.data.get("details") or e.data.get("message"),
+                         host=e.metadata.get("host"))
 
     @on("ServerScheduled")
     async def scheduled(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

@@ -115,11 +115,34 @@ class ServersProjection(Projection):
             e.stream_id, ts(e), *[changes[c] for c in cols],
         )
 
-    @on("ServerDeleteRequested")
-    async def delete_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+    async def _set_task(self, conn: asyncpg.Connection, e: RecordedEvent,
+                        task_state: str | None) -> None:
+        """A new task on the current vm_state."""
         row = await conn.fetchrow("SELECT vm_state FROM v_servers WHERE id = $1", e.stream_id)
         if row is not None:
-            await self._set_state(conn, e, row["vm_state"], states.DELETING)
+            await self._set_state(conn, e, row["vm_state"], task_state)
+
+    @on("ServerDeleteRequested")
+    async def delete_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_task(conn, e, states.DELETING)
+
+    @on("ServerStopRequested", "ServerStartRequested", "ServerRebootRequested",
+        "ServerActionFailed")
+    async def task_started(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        task = {"ServerStopRequested": states.POWERING_OFF,
+                "ServerStartRequested": states.POWERING_ON,
+                "ServerRebootRequested": states.REBOOTING_HARD
+                if e.data.get("reboot_type") == "HARD" else states.REBOOTING,
+                }.get(e.event_type)
+        await self._set_task(conn, e, task)
+
+    @on("ServerStopped")
+    async def stopped(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.STOPPED, None, states.SHUTDOWN)
+
+    @on("ServerStarted", "ServerRebooted")
+    async def running(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.ACTIVE, None, states.RUNNING)
 
     @on("ServerDeleted")
     async def deleted(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

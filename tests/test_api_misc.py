@@ -175,7 +175,7 @@ async def test_limits_used_counts(api: Api, other: Api, admin: Api) -> None:
 
 
 async def test_limits_tenant_id_needs_admin(api: Api) -> None:
-    rule = "Policy doesn't allow os_compute_api:os-used-limits to be performed."
+    rule = "Policy doesn't allow os_compute_api:limits:other_project to be performed."
     r = await api.get("/limits", params={"tenant_id": "project-b"})
     assert_error(r, 403, "forbidden", rule)
     # Nova checks the policy whenever tenant_id is given

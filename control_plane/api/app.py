@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from control_plane.api import (
     instance_actions,
     keypairs,
     limits,
+    server_actions,
     servers,
     versions,
 )
@@ -34,48 +35,82 @@ log = logging.getLogger(__name__)
 
 R = Route
 
+
+def P(path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str,
+      rule: str | dict[str, str]) -> Route:
+    """A compute API route guarded by a named policy rule (checked before the handler).
+
+    The rule is checked against the caller's own project; handlers that act on another
+    user's or project's resources check again with that target, and resources of other
+    projects are not found at all (404), as in Nova.
+    """
+
+    async def guarded(request: Request) -> Response:
+        if isinstance(rule, str):
+            common.authorize(request, common.context(request), rule)
+        # a dict: an action dispatcher; the handler checks the chosen action's rule
+        return await endpoint(request)
+
+    route = Route(path, guarded, methods=[method], name=endpoint.__qualname__)
+    route.policy_rule = rule  # type: ignore[attr-defined]
+    return route
+
+
+S = "os_compute_api:servers:"
+IA = "os_compute_api:os-instance-actions:"
+FM = "os_compute_api:os-flavor-manage:"
+FA = "os_compute_api:os-flavor-access"
+XS = "os_compute_api:os-flavor-extra-specs:"
+KP = "os_compute_api:os-keypairs:"
+IM = "os_compute_api:images:"
+
 API_ROUTES: list[BaseRoute] = [
-    R("/servers", servers.index, methods=["GET"]),
-    R("/servers", servers.create, methods=["POST"]),
-    R("/servers/detail", servers.detail, methods=["GET"]),
-    R("/servers/{server_id}", servers.show, methods=["GET"]),
-    R("/servers/{server_id}", servers.update, methods=["PUT"]),
-    R("/servers/{server_id}", servers.delete, methods=["DELETE"]),
-    R("/servers/{server_id}/os-instance-actions", instance_actions.index, methods=["GET"]),
-    R("/servers/{server_id}/os-instance-actions/{request_id}", instance_actions.show,
-      methods=["GET"]),
-    R("/flavors", flavors.index, methods=["GET"]),
-    R("/flavors", flavors.create, methods=["POST"]),
-    R("/flavors/detail", flavors.detail, methods=["GET"]),
-    R("/flavors/os-flavor-manage", flavors.create, methods=["POST"]),
-    R("/flavors/os-flavor-manage/{flavor_id}", flavors.delete, methods=["DELETE"]),
-    R("/flavors/{flavor_id}", flavors.show, methods=["GET"]),
-    R("/flavors/{flavor_id}", flavors.delete, methods=["DELETE"]),
-    R("/flavors/{flavor_id}/action", flavors.action, methods=["POST"]),
-    R("/flavors/{flavor_id}/os-flavor-access", flavors.access_list, methods=["GET"]),
-    R("/flavors/{flavor_id}/os-extra_specs", flavors.extra_specs_index, methods=["GET"]),
-    R("/flavors/{flavor_id}/os-extra_specs", flavors.extra_specs_create, methods=["POST"]),
-    R("/flavors/{flavor_id}/os-extra_specs/{key}", flavors.extra_spec_show, methods=["GET"]),
-    R("/flavors/{flavor_id}/os-extra_specs/{key}", flavors.extra_spec_update, methods=["PUT"]),
-    R("/flavors/{flavor_id}/os-extra_specs/{key}", flavors.extra_spec_delete,
-      methods=["DELETE"]),
-    R("/os-keypairs", keypairs.index, methods=["GET"]),
-    R("/os-keypairs", keypairs.create, methods=["POST"]),
-    R("/os-keypairs/{name}", keypairs.show, methods=["GET"]),
-    R("/os-keypairs/{name}", keypairs.delete, methods=["DELETE"]),
-    R("/limits", limits.show, methods=["GET"]),
-    R("/extensions", extensions.index, methods=["GET"]),
-    R("/extensions/{alias}", extensions.show, methods=["GET"]),
-    R("/images", images.index, methods=["GET"]),
-    R("/images/detail", images.detail, methods=["GET"]),
-    R("/images/{image_id}", images.show, methods=["GET"]),
-    R("/images/{image_id}", images.delete, methods=["DELETE"]),
-    R("/images/{image_id}/metadata", images.metadata_index, methods=["GET"]),
-    R("/images/{image_id}/metadata", images.metadata_update, methods=["POST"]),
-    R("/images/{image_id}/metadata", images.metadata_replace, methods=["PUT"]),
-    R("/images/{image_id}/metadata/{key}", images.metadata_show, methods=["GET"]),
-    R("/images/{image_id}/metadata/{key}", images.metadata_set_item, methods=["PUT"]),
-    R("/images/{image_id}/metadata/{key}", images.metadata_delete, methods=["DELETE"]),
+    P("/servers", servers.index, "GET", S + "index"),
+    P("/servers", servers.create, "POST", S + "create"),
+    P("/servers/detail", servers.detail, "GET", S + "detail"),
+    P("/servers/{server_id}", servers.show, "GET", S + "show"),
+    P("/servers/{server_id}", servers.update, "PUT", S + "update"),
+    P("/servers/{server_id}", servers.delete, "DELETE", S + "delete"),
+    P("/servers/{server_id}/action", server_actions.action, "POST", server_actions.RULES),
+    P("/servers/{server_id}/os-instance-actions", instance_actions.index, "GET", IA + "list"),
+    P("/servers/{server_id}/os-instance-actions/{request_id}", instance_actions.show, "GET",
+      IA + "show"),
+    P("/flavors", flavors.index, "GET", "os_compute_api:flavors:index"),
+    P("/flavors", flavors.create, "POST", FM + "create"),
+    P("/flavors/detail", flavors.detail, "GET", "os_compute_api:flavors:detail"),
+    P("/flavors/os-flavor-manage", flavors.create, "POST", FM + "create"),
+    P("/flavors/os-flavor-manage/{flavor_id}", flavors.delete, "DELETE", FM + "delete"),
+    P("/flavors/{flavor_id}", flavors.show, "GET", "os_compute_api:flavors:show"),
+    P("/flavors/{flavor_id}", flavors.delete, "DELETE", FM + "delete"),
+    P("/flavors/{flavor_id}/action", flavors.action, "POST", flavors.ACTION_RULES),
+    P("/flavors/{flavor_id}/os-flavor-access", flavors.access_list, "GET", FA),
+    P("/flavors/{flavor_id}/os-extra_specs", flavors.extra_specs_index, "GET", XS + "index"),
+    P("/flavors/{flavor_id}/os-extra_specs", flavors.extra_specs_create, "POST", XS + "create"),
+    P("/flavors/{flavor_id}/os-extra_specs/{key}", flavors.extra_spec_show, "GET", XS + "show"),
+    P("/flavors/{flavor_id}/os-extra_specs/{key}", flavors.extra_spec_update, "PUT",
+      XS + "update"),
+    P("/flavors/{flavor_id}/os-extra_specs/{key}", flavors.extra_spec_delete, "DELETE",
+      XS + "delete"),
+    P("/os-keypairs", keypairs.index, "GET", KP + "index"),
+    P("/os-keypairs", keypairs.create, "POST", KP + "create"),
+    P("/os-keypairs/{name}", keypairs.show, "GET", KP + "show"),
+    P("/os-keypairs/{name}", keypairs.delete, "DELETE", KP + "delete"),
+    P("/limits", limits.show, "GET", "os_compute_api:limits"),
+    P("/extensions", extensions.index, "GET", "os_compute_api:extensions"),
+    P("/extensions/{alias}", extensions.show, "GET", "os_compute_api:extensions"),
+    P("/images", images.index, "GET", IM + "index"),
+    P("/images/detail", images.detail, "GET", IM + "detail"),
+    P("/images/{image_id}", images.show, "GET", IM + "show"),
+    P("/images/{image_id}", images.delete, "DELETE", IM + "delete"),
+    P("/images/{image_id}/metadata", images.metadata_index, "GET", IM + "metadata:index"),
+    P("/images/{image_id}/metadata", images.metadata_update, "POST", IM + "metadata:create"),
+    P("/images/{image_id}/metadata", images.metadata_replace, "PUT",
+      IM + "metadata:update_all"),
+    P("/images/{image_id}/metadata/{key}", images.metadata_show, "GET", IM + "metadata:show"),
+    P("/images/{image_id}/metadata/{key}", images.metadata_set_item, "PUT",
+      IM + "metadata:update"),
+    P("/images/{image_id}/metadata/{key}", images.metadata_delete, "DELETE",
+      IM + "metadata:delete"),
 ]
 
 

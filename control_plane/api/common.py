@@ -16,7 +16,7 @@ from control_plane.api.microversion import MIN_VERSION, APIVersion
 from control_plane.bus import MessageBus
 from control_plane.context import RequestContext
 from control_plane.deps import Deps
-from control_plane.faults import BadRequest, Forbidden, NotFound
+from control_plane.faults import BadRequest, NotFound
 
 T = TypeVar("T")
 
@@ -65,9 +65,16 @@ def context(request: Request) -> RequestContext:
     return ctx
 
 
-def require_admin(ctx: RequestContext, rule: str) -> None:
-    if not ctx.is_admin:
-        raise Forbidden(f"Policy doesn't allow {rule} to be performed.")
+def authorize(request: Request, ctx: RequestContext, rule: str,
+              target: dict[str, object] | None = None) -> None:
+    """Check a named policy rule (Nova's defaults, or the operator's policy file)."""
+    request.app.state.policy.enforce(ctx, rule, target)
+
+
+def allowed(request: Request, ctx: RequestContext, rule: str,
+            target: dict[str, object] | None = None) -> bool:
+    result: bool = request.app.state.policy.check(ctx, rule, target)
+    return result
 
 
 def _describe(value: Any) -> str:

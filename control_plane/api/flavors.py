@@ -14,6 +14,10 @@ from control_plane.api.schemas import flavors as schema
 from control_plane.context import RequestContext
 from control_plane.faults import BadRequest, NotFound
 
+ACTION_RULES = {
+    "addTenantAccess": "os_compute_api:os-flavor-access:add_tenant_access",
+    "removeTenantAccess": "os_compute_api:os-flavor-access:remove_tenant_access",
+}
 _SORT_KEYS = {"created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id",
               "is_public", "memory_mb", "name", "root_gb", "rxtx_factor", "swap",
               "updated_at", "vcpu_weight", "vcpus"}
@@ -152,7 +156,6 @@ def _number(value: Any, name: str, minimum: int, maximum: int = 2**31 - 1) -> in
 
 async def create(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-manage")
     f = (await common.body(request, schema.create))["flavor"]
     swap = f.get("swap", 0)
     rxtx = f.get("rxtx_factor", 1.0)
@@ -187,7 +190,6 @@ async def create(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-manage")
     await common.bus(request).handle(c.DeleteFlavor(request.path_params["flavor_id"]), ctx)
     return common.empty(202)
 
@@ -211,11 +213,12 @@ async def action(request: Request) -> Response:
     data = await common.body(request, schema.access_action)
     flavor_id = request.path_params["flavor_id"]
     if "addTenantAccess" in data:
-        common.require_admin(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
+        common.authorize(request, ctx, "os_compute_api:os-flavor-access:add_tenant_access")
         cmd: c.Command = c.AddFlavorAccess(flavor_id, data["addTenantAccess"]["tenant"],
                                            public_allowed=not common.is_supported(request, "2.7"))
     else:
-        common.require_admin(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
+        common.authorize(request, ctx,
+                         "os_compute_api:os-flavor-access:remove_tenant_access")
         cmd = c.RemoveFlavorAccess(flavor_id, data["removeTenantAccess"]["tenant"])
     async with common.deps(request).pool.acquire() as conn:
         await find(conn, flavor_id, ctx)
@@ -253,7 +256,6 @@ def _specs(value: dict[str, Any]) -> dict[str, str]:
 
 async def extra_specs_create(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-extra-specs:create")
     data = await common.body(request, schema.extra_specs)
     flavor_id = request.path_params["flavor_id"]
     specs = _specs(data["extra_specs"])
@@ -263,7 +265,6 @@ async def extra_specs_create(request: Request) -> Response:
 
 async def extra_spec_update(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-extra-specs:update")
     data = await common.body(request, schema.extra_spec_item)
     flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
     specs = _specs(data)
@@ -275,7 +276,6 @@ async def extra_spec_update(request: Request) -> Response:
 
 async def extra_spec_delete(request: Request) -> Response:
     ctx = common.context(request)
-    common.require_admin(ctx, "os_compute_api:os-flavor-extra-specs:delete")
     flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
     async with common.deps(request).pool.acquire() as conn:
         await find(conn, flavor_id, ctx)

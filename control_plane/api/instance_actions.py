@@ -55,6 +55,7 @@ async def index(request: Request) -> Response:
 async def show(request: Request) -> Response:
     ctx = common.context(request)
     request_id = request.path_params["request_id"]
+    show_events = common.allowed(request, ctx, "os_compute_api:os-instance-actions:events")
     async with common.deps(request).pool.acquire() as conn:
         sid = await _server_project(conn, request.path_params["server_id"], ctx)
         row = await conn.fetchrow(
@@ -64,9 +65,9 @@ async def show(request: Request) -> Response:
             raise NotFound(f"Action {request_id} not found")
         events = await conn.fetch(
             "SELECT * FROM v_instance_action_events WHERE action_id = $1 ORDER BY seq DESC",
-            row["id"]) if ctx.is_admin else []
+            row["id"]) if show_events else []
     action = _action(row)
-    if ctx.is_admin:  # the events of an action are for admins only (Nova's default policy)
+    if show_events:  # the events of an action are for admins by Nova's default policy
         action["events"] = [{
             "event": e["event"], "start_time": _time(e["start_time"]),
             "finish_time": _time(e["finish_time"]), "result": e["result"],

@@ -22,7 +22,7 @@ def _user(request: Request, ctx: RequestContext, rule: str) -> str:
     """The user whose keypairs are addressed: admins may name another from 2.10."""
     user_id = request.query_params.get("user_id")
     if user_id and common.is_supported(request, "2.10") and user_id != ctx.user_id:
-        common.require_admin(ctx, rule)
+        common.authorize(request, ctx, rule, {"user_id": user_id, "project_id": ctx.project_id})
         return user_id
     return ctx.user_id
 
@@ -74,7 +74,8 @@ async def create(request: Request) -> Response:
     kp = (await common.body(request, body_schema))["keypair"]
     user_id = kp.get("user_id") or ctx.user_id
     if user_id != ctx.user_id:
-        common.require_admin(ctx, "os_compute_api:os-keypairs:create")
+        common.authorize(request, ctx, "os_compute_api:os-keypairs:create",
+                         {"user_id": user_id, "project_id": ctx.project_id})
     if not _SAFE_NAME.match(kp["name"]):
         raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
     key_type = kp.get("type", "ssh")

@@ -13,8 +13,9 @@ async def show(request: Request) -> Response:
     project_id = ctx.project_id
     if "tenant_id" in request.query_params:
         # Nova checks the used-limits policy whenever tenant_id is given, even one's own
-        common.require_admin(ctx, "os_compute_api:os-used-limits")
         project_id = request.query_params["tenant_id"]
+        common.authorize(request, ctx, "os_compute_api:limits:other_project",
+                         {"project_id": project_id})
     q = common.deps(request).settings.quotas
     async with common.deps(request).pool.acquire() as conn:
         row = await conn.fetchrow(

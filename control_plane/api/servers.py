@@ -199,8 +199,9 @@ def _query(request: Request, ctx: RequestContext, detail: bool
                              ", acceptable values are: '0', '1', 'f', 'false', 'n', 'no', "
                              "'off', 'on', 't', 'true', 'y', 'yes'")
         if all_tenants:
-            common.require_admin(
-                ctx, f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants")
+            common.authorize(
+                request, ctx,
+                f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants")
     project_filter = (q.get("project_id") or q.get("tenant_id")) if all_tenants else None
     if not ctx.is_admin or not (all_tenants or project_filter):
         where.append(f"project_id = {arg(ctx.project_id)}")

@@ -108,6 +108,65 @@ class Server(Aggregate):
             for key, value in self.changes.items():
                 setattr(s, key, value)
 
+    class StopRequested(Aggregate.Event):
+        TOPIC = "ServerStopRequested"
+
+        def apply(self, s: Server) -> None:
+            s.task_state = states.POWERING_OFF
+
+    class Stopped(Aggregate.Event):
+        TOPIC = "ServerStopped"
+        started_at: str
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.STOPPED
+            s.task_state = None
+            s.power_state = states.SHUTDOWN
+
+    class StartRequested(Aggregate.Event):
+        TOPIC = "ServerStartRequested"
+
+        def apply(self, s: Server) -> None:
+            s.task_state = states.POWERING_ON
+
+    class Started(Aggregate.Event):
+        TOPIC = "ServerStarted"
+        started_at: str
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.ACTIVE
+            s.task_state = None
+            s.power_state = states.RUNNING
+
+    class RebootRequested(Aggregate.Event):
+        TOPIC = "ServerRebootRequested"
+        reboot_type: str
+
+        def apply(self, s: Server) -> None:
+            s.task_state = states.REBOOTING_HARD if self.reboot_type == "HARD" \
+                else states.REBOOTING
+
+    class Rebooted(Aggregate.Event):
+        TOPIC = "ServerRebooted"
+        started_at: str
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = states.ACTIVE
+            s.task_state = None
+            s.power_state = states.RUNNING
+
+    class ActionFailed(Aggregate.Event):
+        """A driver operation failed; the server keeps its state, the task is cleared."""
+
+        TOPIC = "ServerActionFailed"
+        action: str
+        started_at: str
+        message: str
+        details: str
+
+        def apply(self, s: Server) -> None:
+            s.task_state = None
+
     class DeleteRequested(Aggregate.Event):
         TOPIC = "ServerDeleteRequested"
 
@@ -214,6 +273,64 @@ class Server(Aggregate):
         if self.deleted:
             return False
         self.trigger_event(self.Deleted, started_at=started_at, timestamp=now)
+        return True
+
+    # -- power actions (each a request, then the driver's outcome) ---------------------
+
+    def _check(self, method: str, vm_states: tuple[str, ...],
+               task_states: tuple[str | None, ...] = (None,)) -> None:
+        self._require_not_deleted()
+        if self.vm_state not in vm_states:
+            raise Conflict(f"Cannot '{method}' instance {self.id} while it is in vm_state "
+                           f"{self.vm_state}")
+        if self.task_state not in task_states:
+            raise Conflict(f"Cannot '{method}' instance {self.id} while it is in task_state "
+                           f"{self.task_state}")
+
+    def request_stop(self, now: dt.datetime) -> None:
+        self._check("stop", (states.ACTIVE, states.ERROR))
+        self.trigger_event(self.StopRequested, timestamp=now)
+
+    def request_start(self, now: dt.datetime) -> None:
+        self._check("start", (states.STOPPED,))
+        self.trigger_event(self.StartRequested, timestamp=now)
+
+    def request_reboot(self, reboot_type: str, now: dt.datetime) -> None:
+        if reboot_type == "HARD":
+            self._check("reboot", (states.ACTIVE, states.STOPPED, states.PAUSED,
+                                   states.SUSPENDED, states.ERROR),
+                        (None, states.REBOOTING, states.REBOOTING_HARD))
+        else:
+            self._check("reboot", (states.ACTIVE,), (None,))
+        self.trigger_event(self.RebootRequested, reboot_type=reboot_type, timestamp=now)
+
+    _OUTCOMES = {"stop": ("Stopped", states.POWERING_OFF),
+                 "start": ("Started", states.POWERING_ON),
+                 "reboot": ("Rebooted", None)}
+
+    def pending_action(self) -> str | None:
+        """The power action a driver still has to carry out, if any."""
+        if self.task_state == states.POWERING_OFF:
+            return "stop"
+        if self.task_state == states.POWERING_ON:
+            return "start"
+        if self.task_state in (states.REBOOTING, states.REBOOTING_HARD):
+            return "reboot"
+        return None
+
+    def complete_action(self, action: str, started_at: str, now: dt.datetime) -> bool:
+        if self.deleted or self.pending_action() != action:
+            return False
+        event = getattr(self, self._OUTCOMES[action][0])
+        self.trigger_event(event, started_at=started_at, timestamp=now)
+        return True
+
+    def fail_action(self, action: str, started_at: str, message: str, details: str,
+                    now: dt.datetime) -> bool:
+        if self.deleted or self.pending_action() != action:
+            return False
+        self.trigger_event(self.ActionFailed, action=action, started_at=started_at,
+                           message=message, details=details, timestamp=now)
         return True
 
     def _require_not_deleted(self) -> None:

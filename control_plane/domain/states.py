@@ -20,6 +20,10 @@ SHELVED_OFFLOADED = "shelved_offloaded"
 SCHEDULING = "scheduling"
 SPAWNING = "spawning"
 DELETING = "deleting"
+POWERING_OFF = "powering-off"
+POWERING_ON = "powering-on"
+REBOOTING = "rebooting"
+REBOOTING_HARD = "rebooting_hard"
 
 # power_state
 NOSTATE = 0

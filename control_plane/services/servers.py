@@ -132,7 +132,7 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
     return CreatedServers([str(i) for i in ids], reservation_id)
 
 
-async def _load_visible(uow: UnitOfWork, server_id: str, ctx: RequestContext) -> Server:
+async def load_visible(uow: UnitOfWork, server_id: str, ctx: RequestContext) -> Server:
     try:
         sid = uuid.UUID(server_id)
     except ValueError:
@@ -147,7 +147,7 @@ async def _load_visible(uow: UnitOfWork, server_id: str, ctx: RequestContext) ->
 
 async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) -> None:
     async def work(uow: UnitOfWork) -> None:
-        server = await _load_visible(uow, cmd.server_id, ctx)
+        server = await load_visible(uow, cmd.server_id, ctx)
         changes = dict(cmd.changes)
         if "name" in changes:
             changes["hostname"] = _hostname(changes["name"])
@@ -159,7 +159,7 @@ async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) ->
 
 async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) -> None:
     async def work(uow: UnitOfWork) -> None:
-        server = await _load_visible(uow, cmd.server_id, ctx)
+        server = await load_visible(uow, cmd.server_id, ctx)
         try:
             server.request_delete(now())
         except Conflict:

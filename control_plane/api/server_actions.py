@@ -1,0 +1,42 @@
+"""POST /servers/{id}/action: the server actions (os-stop, os-start, reboot so far)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane import commands as c
+from control_plane.api import common
+from control_plane.api.schemas import server_actions as schema
+from control_plane.faults import BadRequest
+
+# body key -> (policy rule, schema, command action)
+ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), "stop"),
+    "os-start": ("os_compute_api:servers:start", schema.no_argument("os-start"), "start"),
+    "reboot": ("os_compute_api:servers:reboot", schema.reboot, "reboot"),
+}
+RULES = {key: rule for key, (rule, _, _) in ACTIONS.items()}
+
+
+async def action(request: Request) -> Response:
+    ctx = common.context(request)
+    try:
+        raw = orjson.loads(await request.body() or b"null")
+    except orjson.JSONDecodeError:
+        raise BadRequest("Malformed request body") from None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise BadRequest("Malformed request body")
+    (key,) = raw
+    if key not in ACTIONS:
+        raise BadRequest(f"There is no such action: {key}")
+    rule, body_schema, name = ACTIONS[key]
+    common.authorize(request, ctx, rule)
+    data = await common.body(request, body_schema)
+    reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
+    await common.bus(request).handle(c.RequestServerAction(
+        request.path_params["server_id"], name, reboot_type), ctx)
+    return common.empty(202)

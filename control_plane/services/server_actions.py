@@ -1,0 +1,50 @@
+"""Server actions: the API's request (state checked, task set) and the driver's outcome."""
+
+from __future__ import annotations
+
+import uuid
+
+from control_plane import commands as c
+from control_plane.context import RequestContext, now
+from control_plane.deps import Deps
+from control_plane.domain.server import Server
+from control_plane.services.servers import load_visible
+from control_plane.uow import UnitOfWork, retrying
+
+
+async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        stamp = now()
+        if cmd.action == "stop":
+            server.request_stop(stamp)
+        elif cmd.action == "start":
+            server.request_start(stamp)
+        elif cmd.action == "reboot":
+            server.request_reboot(cmd.reboot_type, stamp)
+        else:  # pragma: no cover - the API only sends known actions
+            raise ValueError(cmd.action)
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def complete_action(deps: Deps, cmd: c.CompleteServerAction, ctx: RequestContext
+                          ) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is not None:
+            server.complete_action(cmd.action, cmd.started_at, now())
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def fail_action(deps: Deps, cmd: c.FailServerAction, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is not None:
+            server.fail_action(cmd.action, cmd.started_at, cmd.message, cmd.details, now())
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)

@@ -1,0 +1,104 @@
+"""Server actions over HTTP: os-stop, os-start, reboot; states, conflicts, history."""
+
+from __future__ import annotations
+
+from control_plane.bootstrap import System
+from drivers.fake import FakeDriver
+from tests.conftest import Api, assert_error
+
+
+async def _active(api: Api, name: str = "acting") -> str:
+    server = await api.create_server(name)
+    await api.wait_status(server["id"], "ACTIVE")
+    sid: str = server["id"]
+    return sid
+
+
+async def act(api: Api, sid: str, body: object) -> int:
+    r = await api.post(f"/servers/{sid}/action", body)
+    assert r.status_code in (202, 400, 404, 409), r.text
+    return r.status_code
+
+
+async def test_stop_then_start(api: Api, admin: Api, driver: FakeDriver) -> None:
+    sid = await _active(api)
+    r = await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    assert r.status_code == 202 and r.content == b""
+    body = await api.wait_status(sid, "SHUTOFF")
+    assert body["OS-EXT-STS:vm_state"] == "stopped"
+    assert body["OS-EXT-STS:power_state"] == 4 and body["OS-EXT-STS:task_state"] is None
+    # stopping again is refused, as Nova refuses it
+    r = await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'stop' instance {sid} while it is in vm_state stopped")
+    assert (await api.post(f"/servers/{sid}/action", {"os-start": None})).status_code == 202
+    body = await api.wait_status(sid, "ACTIVE")
+    assert body["OS-EXT-STS:power_state"] == 1
+    r = await api.post(f"/servers/{sid}/action", {"os-start": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'start' instance {sid} while it is in vm_state active")
+    assert driver.calls["power_off"] == 1 and driver.calls["power_on"] == 1
+    actions = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
+    assert [a["action"] for a in actions] == ["start", "stop", "create"]
+    stop = actions[1]
+    detail = (await admin.get(f"/servers/{sid}/os-instance-actions/{stop['request_id']}")
+              ).json()["instanceAction"]
+    assert [(e["event"], e["result"]) for e in detail["events"]] == [
+        ("compute_stop_instance", "Success")]
+
+
+async def test_reboot_soft_and_hard(system: System, api: Api, driver: FakeDriver) -> None:
+    sid = await _active(api)
+    assert (await api.post(f"/servers/{sid}/action", {"reboot": {"type": "SOFT"}})
+            ).status_code == 202
+    await api.wait_status(sid, "ACTIVE")
+    assert (await api.post(f"/servers/{sid}/action", {"reboot": {"type": "hard"}})
+            ).status_code == 202
+    await api.wait_status(sid, "ACTIVE")
+    assert driver.calls["reboot"] == 2
+    kinds = [e.data.get("reboot_type") for e in await system.store.read_stream(sid)
+             if e.event_type == "ServerRebootRequested"]
+    assert kinds == ["SOFT", "HARD"]
+    # a stopped server can be hard- but not soft-rebooted
+    await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    await api.wait_status(sid, "SHUTOFF")
+    r = await api.post(f"/servers/{sid}/action", {"reboot": {"type": "SOFT"}})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'reboot' instance {sid} while it is in vm_state stopped")
+    assert (await api.post(f"/servers/{sid}/action", {"reboot": {"type": "HARD"}})
+            ).status_code == 202
+    await api.wait_status(sid, "ACTIVE")
+    events = [e.event_type for e in await system.store.read_stream(sid)]
+    assert events[-2:] == ["ServerRebootRequested", "ServerRebooted"]
+
+
+async def test_intermediate_state_is_visible(system: System, api: Api,
+                                             driver: FakeDriver) -> None:
+    driver.latency = 0.3
+    sid = await _active(api)
+    await api.post(f"/servers/{sid}/action", {"reboot": {"type": "HARD"}})
+    body = (await api.get(f"/servers/{sid}")).json()["server"]
+    assert body["status"] == "HARD_REBOOT"
+    assert body["OS-EXT-STS:task_state"] == "rebooting_hard"
+    r = await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'stop' instance {sid} while it is in task_state rebooting_hard")
+    await api.wait_status(sid, "ACTIVE")
+    await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    assert (await api.get(f"/servers/{sid}")).json()["server"]["OS-EXT-STS:task_state"] == \
+        "powering-off"
+    await api.wait_status(sid, "SHUTOFF")
+
+
+async def test_bad_action_bodies(api: Api, other: Api) -> None:
+    sid = await _active(api)
+    r = await api.post(f"/servers/{sid}/action", {"levitate": None})
+    assert_error(r, 400, "badRequest", "There is no such action: levitate")
+    r = await api.post(f"/servers/{sid}/action", {"os-stop": None, "os-start": None})
+    assert_error(r, 400, "badRequest", "Malformed request body")
+    for bad in ({"reboot": {}}, {"reboot": {"type": "GENTLE"}}, {"reboot": None},
+                {"os-stop": {"now": True}}):
+        r = await api.post(f"/servers/{sid}/action", bad)
+        assert r.status_code == 400, (bad, r.text)
+    r = await other.post(f"/servers/{sid}/action", {"os-stop": None})
+    assert_error(r, 404, "itemNotFound", f"Instance {sid} could not be found.")
