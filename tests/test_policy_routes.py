@@ -88,3 +88,28 @@ async def test_operator_policy_file_overrides_defaults(system: System, http: htt
     r = await api.post("/flavors", {"flavor": {"name": "members", "ram": 64, "vcpus": 1,
                                                "disk": 0}})
     assert r.status_code == 200, r.text
+
+
+async def test_other_projects_resources_are_invisible_on_every_route(
+        http: httpx.AsyncClient, api: Api, other: Api) -> None:
+    """A member of project-b gets 404 (or 403 where the rule is admin-only) on every route
+    that names one of project-a's servers, and on project-a's private flavor."""
+    server = await api.create_server("private-to-a")
+    await api.wait_status(server["id"], "ACTIVE")
+    checked = 0
+    for route in walk(API_ROUTES):
+        if "{server_id}" not in route.path:
+            continue
+        (method,) = (route.methods or set()) - {"HEAD"}
+        body: object = {"os-stop": None} if route.path.endswith("/action") else \
+            {"server": {"name": "x"}} if method == "PUT" else None
+        r = await other.request(method, _concrete(route.path, server["id"]), json=body)
+        assert r.status_code in (403, 404), (method, route.path, r.text)
+        if r.status_code == 404:
+            assert r.json()["itemNotFound"]["message"] == \
+                f"Instance {server['id']} could not be found."
+        checked += 1
+    assert checked >= 6
+    # the server is untouched
+    shown = (await api.get(f"/servers/{server['id']}")).json()["server"]
+    assert (shown["name"], shown["status"]) == ("private-to-a", "ACTIVE")
