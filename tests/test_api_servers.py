@@ -347,3 +347,14 @@ async def test_instance_actions(api: Api, admin: Api) -> None:
     r = await api.get(f"/servers/{s['id']}/os-instance-actions/req-nope")
     assert r.status_code == 404
     assert r.json()["itemNotFound"]["message"] == "Action req-nope not found"
+
+
+async def test_access_ips_are_canonical_and_unknown_collections_404(api: Api) -> None:
+    s = await api.create_server("ips", accessIPv6="0000:0000:0000:0000:0000:babe:220.12.22.2")
+    body = (await api.get(f"/servers/{s['id']}")).json()["server"]
+    assert body["accessIPv6"] == "::babe:dc0c:1602"
+    for path in ("/os-no-such-thing", "/os-hosts-bogus", "/servers-x/y"):
+        r = await api.get(path)
+        assert r.status_code == 404 and "itemNotFound" in r.json(), path
+    # a project id in the path still serves the version document
+    assert (await api.get("/project-a")).json()["version"]["id"] == "v2.1"

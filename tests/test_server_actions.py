@@ -97,7 +97,7 @@ async def test_bad_action_bodies(api: Api, other: Api) -> None:
     r = await api.post(f"/servers/{sid}/action", {"os-stop": None, "os-start": None})
     assert_error(r, 400, "badRequest", "Malformed request body")
     for bad in ({"reboot": {}}, {"reboot": {"type": "GENTLE"}}, {"reboot": None},
-                {"os-stop": {"now": True}}):
+                {"os-stop": 5}, {"os-start": "now"}):
         r = await api.post(f"/servers/{sid}/action", bad)
         assert r.status_code == 400, (bad, r.text)
     r = await other.post(f"/servers/{sid}/action", {"os-stop": None})

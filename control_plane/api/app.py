@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -115,12 +116,32 @@ API_ROUTES: list[BaseRoute] = [
 
 
 def _scoped(show: Callable[[Request], Any]) -> list[BaseRoute]:
-    """The API again under /{project_id}, as Nova serves it with and without it."""
+    """The API again under /{project_id}, as Nova serves it with and without it.
+
+    The version document is served at /v2.1/{project_id} only for a segment that cannot
+    be a collection of the API, so that an unknown collection (/v2.1/os-foo) is a 404.
+    """
     return [
-        R("/{project_id}", show, methods=["GET"]),
-        R("/{project_id}/", show, methods=["GET"]),
-        Mount("/{project_id}", routes=API_ROUTES),
+        R("/{project_id:project}", show, methods=["GET"]),
+        R("/{project_id:project}/", show, methods=["GET"]),
+        Mount("/{project_id:project}", routes=API_ROUTES),
     ]
+
+
+class ProjectIdConvertor(Convertor[str]):
+    """A path segment that can be a project id: not os-*, not a collection name."""
+
+    regex = (r"(?!(?:os-[^/]*|os_[^/]*|servers|flavors|images|limits|extensions)"
+             r"(?:/|$))[^/]+")
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("project", ProjectIdConvertor())
 
 
 def compute_routes() -> list[BaseRoute]:

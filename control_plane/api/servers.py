@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import ipaddress
 import re
 import secrets
 import uuid
@@ -304,6 +305,11 @@ async def show(request: Request) -> Response:
     return common.JSON({"server": render_detail(View.of(request, ctx), row)})
 
 
+def _ip(value: str) -> str:
+    """Addresses are stored in canonical form (2001:db8:0::1 is shown as 2001:db8::1)."""
+    return ipaddress.ip_address(value).compressed if value else ""
+
+
 def _count(value: Any, field: str) -> int:
     try:
         count = int(value)
@@ -353,8 +359,8 @@ async def create(request: Request) -> Response:
         max_count=max_count,
         key_name=server.get("key_name"),
         metadata=server.get("metadata", {}),
-        access_ipv4=server.get("accessIPv4", ""),
-        access_ipv6=server.get("accessIPv6", ""),
+        access_ipv4=_ip(server.get("accessIPv4", "")),
+        access_ipv6=_ip(server.get("accessIPv6", "")),
         disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
         availability_zone=server.get("availability_zone"),
         config_drive="True" if config_drive else "",
@@ -384,7 +390,8 @@ async def update(request: Request) -> Response:
     fields = data["server"]
     mapping = {"name": "name", "accessIPv4": "access_ipv4", "accessIPv6": "access_ipv6",
                "OS-DCF:diskConfig": "disk_config"}
-    changes = {mapping[k]: v for k, v in fields.items()}
+    changes = {mapping[k]: _ip(v) if k.startswith("accessIP") else v
+               for k, v in fields.items()}
     server_id = request.path_params["server_id"]
     async with common.deps(request).pool.acquire() as conn:
         await _visible(conn, server_id, ctx)

@@ -17,8 +17,8 @@ create: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "name": _name,
-                "id": {
-                    "type": ["string", "null"], "minLength": 1, "maxLength": 255,
+                "id": {  # Nova takes integers too (tempest sends them)
+                    "type": ["string", "integer", "null"], "minLength": 1, "maxLength": 255,
                     "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$",
                 },
                 "ram": _int_like,

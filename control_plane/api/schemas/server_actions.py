@@ -23,9 +23,10 @@ reboot: dict[str, Any] = {
 
 
 def no_argument(action: str) -> dict[str, Any]:
+    """Actions without arguments: Nova takes null or an (ignored) object, as clients send."""
     return {
         "type": "object",
-        "properties": {action: {"type": "null"}},
+        "properties": {action: {"type": ["null", "object"]}},
         "required": [action],
         "additionalProperties": False,
     }
