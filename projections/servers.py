@@ -52,6 +52,7 @@ class ServersProjection(Projection):
         ON v_servers (project_id, created_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS v_servers_created_idx ON v_servers (created_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS v_servers_updated_idx ON v_servers (updated_at);
+    ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS locked_by text;
     """
 
     @on("ServerCreated")
@@ -135,6 +136,11 @@ class ServersProjection(Projection):
                 if e.data.get("reboot_type") == "HARD" else states.REBOOTING,
                 }.get(e.event_type)
         await self._set_task(conn, e, task)
+
+    @on("ServerLocked", "ServerUnlocked")
+    async def locked(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute("UPDATE v_servers SET locked_by = $2, updated_at = $3 WHERE id = $1",
+                           e.stream_id, e.data.get("locked_by"), ts(e))
 
     @on("ServerStopped")
     async def stopped(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

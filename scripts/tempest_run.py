@@ -54,9 +54,10 @@ import asyncpg
 import httpx
 import yaml
 
+from control_plane.db import embedded_database_url
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPEST_VERSION = "47.0.0"
 DEFAULT_VENV = pathlib.Path.home() / ".cache" / "control-plane" / "tempest-venv"
 DEFAULT_REGEX = r"^tempest\.api\.compute"
@@ -587,9 +588,9 @@ def parser() -> argparse.ArgumentParser:
                     help="override max_microversion (default: the server's maximum)")
     ap.add_argument("--timeout", type=float, default=2400.0,
                     help="seconds before the tempest run is stopped (default 2400)")
-    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or LOCAL_PG,
+    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                     help="Postgres server for the scratch database (default $DATABASE_URL, "
-                         f"else {LOCAL_PG})")
+                         "else the embedded Postgres the control plane uses)")
     ap.add_argument("--tempest-venv", type=pathlib.Path, default=DEFAULT_VENV,
                     help=f"virtual environment for tempest (default {DEFAULT_VENV})")
     ap.add_argument("--tempest-version", default=TEMPEST_VERSION)
@@ -635,7 +636,8 @@ def run(args: argparse.Namespace) -> int:
         ws: pathlib.Path | None = None
         server_log = root / "control-plane.log"
         try:
-            with scratch_database(args.database_url) as dsn:
+            admin_url = args.database_url or embedded_database_url()
+            with scratch_database(admin_url) as dsn:
                 server = Server(dsn, bootstrap, server_log, args.server_tree.resolve())
                 try:
                     server.start()

@@ -315,3 +315,13 @@ async def test_malformed_json_400(api: Api, admin: Api) -> None:
     r = await admin.post("/flavors", content=b"{'single': 'quotes'}",
                          headers={"Content-Type": "application/json"})
     assert_error(r, 400, "badRequest", "Malformed request body")
+
+
+async def test_availability_zones(api: Api, admin: Api) -> None:
+    r = await api.get("/os-availability-zone")
+    assert r.json() == {"availabilityZoneInfo": [
+        {"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]}
+    assert_error(await api.get("/os-availability-zone/detail"), 403, "forbidden")
+    (zone,) = (await admin.get("/os-availability-zone/detail")).json()["availabilityZoneInfo"]
+    assert set(zone["hosts"]) == {"host1", "host2"}
+    assert zone["hosts"]["host1"]["nova-compute"]["available"] is True

@@ -102,3 +102,30 @@ async def test_bad_action_bodies(api: Api, other: Api) -> None:
         assert r.status_code == 400, (bad, r.text)
     r = await other.post(f"/servers/{sid}/action", {"os-stop": None})
     assert_error(r, 404, "itemNotFound", f"Instance {sid} could not be found.")
+
+
+async def test_lock_unlock(system: System, api: Api, admin: Api) -> None:
+    sid = await _active(api)
+    assert (await api.at("2.9").get(f"/servers/{sid}")).json()["server"]["locked"] is False
+    assert (await api.post(f"/servers/{sid}/action", {"lock": None})).status_code == 202
+    assert (await api.at("2.9").get(f"/servers/{sid}")).json()["server"]["locked"] is True
+    for body in ({"os-stop": None}, {"reboot": {"type": "HARD"}}):
+        r = await api.post(f"/servers/{sid}/action", body)
+        assert_error(r, 409, "conflictingRequest", f"Instance {sid} is locked")
+    assert_error(await api.delete(f"/servers/{sid}"), 409, "conflictingRequest",
+                 f"Instance {sid} is locked")
+    # an admin is not held back by the lock
+    assert (await admin.post(f"/servers/{sid}/action", {"reboot": {"type": "HARD"}})
+            ).status_code == 202
+    await api.wait_status(sid, "ACTIVE")
+    assert (await api.post(f"/servers/{sid}/action", {"unlock": None})).status_code == 202
+    assert (await api.post(f"/servers/{sid}/action", {"os-stop": None})).status_code == 202
+    await api.wait_status(sid, "SHUTOFF")
+    # a lock set by an admin can only be lifted by an admin
+    assert (await admin.post(f"/servers/{sid}/action", {"lock": {}})).status_code == 202
+    r = await api.post(f"/servers/{sid}/action", {"unlock": None})
+    assert_error(r, 403, "forbidden", "Policy doesn't allow "
+                 "os_compute_api:os-lock-server:unlock:unlock_override to be performed.")
+    assert (await admin.post(f"/servers/{sid}/action", {"unlock": None})).status_code == 202
+    types = [e.event_type for e in await system.store.read_stream(sid)]
+    assert types.count("ServerLocked") == 2 and types.count("ServerUnlocked") == 2

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from control_plane.api import (
+    availability_zones,
     common,
     extensions,
     flavors,
@@ -97,6 +98,10 @@ API_ROUTES: list[BaseRoute] = [
     P("/os-keypairs/{name}", keypairs.show, "GET", KP + "show"),
     P("/os-keypairs/{name}", keypairs.delete, "DELETE", KP + "delete"),
     P("/limits", limits.show, "GET", "os_compute_api:limits"),
+    P("/os-availability-zone", availability_zones.index, "GET",
+      "os_compute_api:os-availability-zone:list"),
+    P("/os-availability-zone/detail", availability_zones.detail, "GET",
+      "os_compute_api:os-availability-zone:detail"),
     P("/extensions", extensions.index, "GET", "os_compute_api:extensions"),
     P("/extensions/{alias}", extensions.show, "GET", "os_compute_api:extensions"),
     P("/images", images.index, "GET", IM + "index"),

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from control_plane import commands as c
 from control_plane.api import common
 from control_plane.api.schemas import server_actions as schema
+from control_plane.context import RequestContext
 from control_plane.faults import BadRequest
 
 # body key -> (policy rule, schema, command action)
@@ -18,8 +19,20 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), "stop"),
     "os-start": ("os_compute_api:servers:start", schema.no_argument("os-start"), "start"),
     "reboot": ("os_compute_api:servers:reboot", schema.reboot, "reboot"),
+    "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
+    "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), "unlock"),
 }
 RULES = {key: rule for key, (rule, _, _) in ACTIONS.items()}
+
+
+async def _check_unlock_override(request: Request, ctx: RequestContext) -> None:
+    """Unlocking a server an admin locked takes the unlock_override rule."""
+    async with common.deps(request).pool.acquire() as conn:
+        locked_by = await conn.fetchval(
+            "SELECT locked_by FROM v_servers WHERE id::text = $1",
+            request.path_params["server_id"])
+    if locked_by == "admin":
+        common.authorize(request, ctx, "os_compute_api:os-lock-server:unlock:unlock_override")
 
 
 async def action(request: Request) -> Response:
@@ -36,6 +49,8 @@ async def action(request: Request) -> Response:
     rule, body_schema, name = ACTIONS[key]
     common.authorize(request, ctx, rule)
     data = await common.body(request, body_schema)
+    if key == "unlock":
+        await _check_unlock_override(request, ctx)
     reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
     await common.bus(request).handle(c.RequestServerAction(
         request.path_params["server_id"], name, reboot_type), ctx)

@@ -98,7 +98,7 @@ def render_detail(view: View, row: asyncpg.Record, full: bool = True) -> dict[st
     if status in _PROGRESS_STATUSES:
         out["progress"] = 100 if status == "ACTIVE" else 0
     if view.v29:
-        out["locked"] = False
+        out["locked"] = row["locked_by"] is not None
     fault = row["fault"]
     if fault and status in ("ERROR", "DELETED"):
         f = {"code": fault["code"], "message": fault["message"],

@@ -57,6 +57,7 @@ class Server(Aggregate):
             s.node = None
             s.fault = None
             s.deleted = False
+            s.locked_by = None
 
     class Scheduled(Aggregate.Event):
         TOPIC = "ServerScheduled"
@@ -167,6 +168,19 @@ class Server(Aggregate):
         def apply(self, s: Server) -> None:
             s.task_state = None
 
+    class Locked(Aggregate.Event):
+        TOPIC = "ServerLocked"
+        locked_by: str  # "owner" or "admin", as Nova records it
+
+        def apply(self, s: Server) -> None:
+            s.locked_by = self.locked_by
+
+    class Unlocked(Aggregate.Event):
+        TOPIC = "ServerUnlocked"
+
+        def apply(self, s: Server) -> None:
+            s.locked_by = None
+
     class DeleteRequested(Aggregate.Event):
         TOPIC = "ServerDeleteRequested"
 
@@ -202,6 +216,7 @@ class Server(Aggregate):
     node: str | None
     fault: dict[str, Any] | None
     deleted: bool
+    locked_by: str | None
 
     def __init__(self) -> None:
         pass
@@ -276,6 +291,23 @@ class Server(Aggregate):
         return True
 
     # -- power actions (each a request, then the driver's outcome) ---------------------
+
+    def lock(self, by_admin: bool, now: dt.datetime) -> None:
+        self._require_not_deleted()
+        if self.locked_by is None:
+            self.trigger_event(self.Locked, locked_by="admin" if by_admin else "owner",
+                               timestamp=now)
+
+    def unlock(self, by_admin: bool, now: dt.datetime) -> None:
+        """Unlock; a lock an admin set needs an admin (the caller checks that policy)."""
+        self._require_not_deleted()
+        if self.locked_by is not None:
+            self.trigger_event(self.Unlocked, timestamp=now)
+
+    def check_lock(self, admin: bool) -> None:
+        """A locked server refuses its non-admin users' actions."""
+        if self.locked_by is not None and not admin:
+            raise Conflict(f"Instance {self.id} is locked")
 
     def _check(self, method: str, vm_states: tuple[str, ...],
                task_states: tuple[str | None, ...] = (None,)) -> None:

@@ -16,14 +16,20 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
     async def work(uow: UnitOfWork) -> None:
         server = await load_visible(uow, cmd.server_id, ctx)
         stamp = now()
-        if cmd.action == "stop":
-            server.request_stop(stamp)
-        elif cmd.action == "start":
-            server.request_start(stamp)
-        elif cmd.action == "reboot":
-            server.request_reboot(cmd.reboot_type, stamp)
-        else:  # pragma: no cover - the API only sends known actions
-            raise ValueError(cmd.action)
+        if cmd.action == "lock":
+            server.lock(ctx.is_admin, stamp)
+        elif cmd.action == "unlock":
+            server.unlock(ctx.is_admin, stamp)
+        else:
+            server.check_lock(ctx.is_admin)
+            if cmd.action == "stop":
+                server.request_stop(stamp)
+            elif cmd.action == "start":
+                server.request_start(stamp)
+            elif cmd.action == "reboot":
+                server.request_reboot(cmd.reboot_type, stamp)
+            else:  # pragma: no cover - the API only sends known actions
+                raise ValueError(cmd.action)
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)

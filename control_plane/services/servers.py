@@ -160,6 +160,7 @@ async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) ->
 async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) -> None:
     async def work(uow: UnitOfWork) -> None:
         server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
         try:
             server.request_delete(now())
         except Conflict:
