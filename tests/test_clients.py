@@ -87,6 +87,19 @@ def test_novaclient_boot_list_delete(live_server: Live) -> None:
     assert created.id in [s.id for s in nova.servers.list()]
     assert [s.id for s in nova.servers.list(search_opts={"name": "^nc-vm$"})] == [created.id]
 
+    def status_is(status: str) -> None:
+        _poll(lambda: nova.servers.get(created.id).status, lambda s: s == status, status)
+
+    nova.servers.stop(created.id)
+    status_is("SHUTOFF")
+    nova.servers.start(created.id)
+    status_is("ACTIVE")
+    nova.servers.reboot(created.id, reboot_type="HARD")
+    status_is("ACTIVE")
+    actions = nova.instance_action.list(created.id)
+    assert [a.action for a in actions] == ["reboot", "start", "stop", "create"]
+    assert nova.instance_action.get(created.id, actions[0].request_id).action == "reboot"
+
     nova.servers.delete(created.id)
 
     def gone() -> bool:
@@ -147,6 +160,16 @@ def test_openstacksdk_boot_list_delete(live_server: Live, tmp_path: pathlib.Path
         assert [s.id for s in conn.compute.servers(name="^sdk-vm$")] == [server.id]
         found = conn.compute.find_server("sdk-vm")
         assert found is not None and found.id == server.id
+
+        conn.compute.stop_server(server)
+        conn.compute.wait_for_server(server, status="SHUTOFF", interval=0.1, wait=TIMEOUT)
+        conn.compute.start_server(server)
+        conn.compute.wait_for_server(server, status="ACTIVE", interval=0.1, wait=TIMEOUT)
+        conn.compute.reboot_server(server, "SOFT")
+        conn.compute.wait_for_server(server, status="ACTIVE", interval=0.1, wait=TIMEOUT)
+        actions = list(conn.compute.server_actions(server))
+        assert [a.action for a in actions] == ["reboot", "start", "stop", "create"]
+        assert all(a.request_id.startswith("req-") for a in actions)
 
         conn.compute.delete_server(server)
         conn.compute.wait_for_delete(server, interval=0.1, wait=TIMEOUT)
