@@ -66,5 +66,21 @@ class HypervisorDriver(abc.ABC):
         """Reboot the guest: SOFT (ACPI, guest cooperates) or HARD (reset)."""
 
     @abc.abstractmethod
+    async def pause(self, host: str, server_id: str) -> None:
+        """Freeze the guest's vCPUs in memory."""
+
+    @abc.abstractmethod
+    async def unpause(self, host: str, server_id: str) -> None:
+        """Let a paused guest run again."""
+
+    @abc.abstractmethod
+    async def suspend(self, host: str, server_id: str) -> None:
+        """Save the guest's state and stop it."""
+
+    @abc.abstractmethod
+    async def resume(self, host: str, server_id: str) -> None:
+        """Restore a suspended guest."""
+
+    @abc.abstractmethod
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         """The guest's current state, or None if the host has no such guest."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from drivers.base import DriverError, HostSpec, HypervisorDriver, InstanceInfo, InstanceSpec
 
 RUNNING = 1
+PAUSED = 3
 SHUTDOWN = 4
 FAIL_KEY = "fake_driver:fail"
 
@@ -92,22 +93,32 @@ class FakeDriver(HypervisorDriver):
         return info
 
     async def power_off(self, host: str, server_id: str) -> None:
-        info = self._instance(host, server_id)
-        await self._delay()
-        self.calls["power_off"] = self.calls.get("power_off", 0) + 1
-        info.power_state = SHUTDOWN
+        await self._power(host, server_id, "power_off", SHUTDOWN)
 
     async def power_on(self, host: str, server_id: str) -> None:
-        info = self._instance(host, server_id)
-        await self._delay()
-        self.calls["power_on"] = self.calls.get("power_on", 0) + 1
-        info.power_state = RUNNING
+        await self._power(host, server_id, "power_on", RUNNING)
 
     async def reboot(self, host: str, server_id: str, reboot_type: str) -> None:
+        await self._power(host, server_id, "reboot", RUNNING)
+
+    async def _power(self, host: str, server_id: str, operation: str, power_state: int
+                     ) -> None:
         info = self._instance(host, server_id)
         await self._delay()
-        self.calls["reboot"] = self.calls.get("reboot", 0) + 1
-        info.power_state = RUNNING
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        info.power_state = power_state
+
+    async def pause(self, host: str, server_id: str) -> None:
+        await self._power(host, server_id, "pause", PAUSED)
+
+    async def unpause(self, host: str, server_id: str) -> None:
+        await self._power(host, server_id, "unpause", RUNNING)
+
+    async def suspend(self, host: str, server_id: str) -> None:
+        await self._power(host, server_id, "suspend", SHUTDOWN)
+
+    async def resume(self, host: str, server_id: str) -> None:
+        await self._power(host, server_id, "resume", RUNNING)
 
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         return self._host(host).instances.get(server_id)

@@ -15,6 +15,7 @@ import uuid
 from control_plane import commands as c
 from control_plane.bus import MessageBus
 from control_plane.context import now
+from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import states
 from control_plane.domain.server import Server
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 # request event -> the action it asks for
 ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
-           "ServerRebootRequested": "reboot"}
+           "ServerRebootRequested": "reboot",
+           **{topic: a.name for topic, a in simple_actions.REQUESTED.items()}}
 
 
 class ComputeWorker(Follower):
@@ -68,9 +70,11 @@ class ComputeWorker(Follower):
                 await self.driver.power_off(server.host, event.stream_id)
             elif action == "start":
                 await self.driver.power_on(server.host, event.stream_id)
-            else:
+            elif action == "reboot":
                 await self.driver.reboot(server.host, event.stream_id,
                                          event.data.get("reboot_type", "SOFT"))
+            else:  # pause, unpause, suspend, resume: a driver method of that name
+                await getattr(self.driver, action)(server.host, event.stream_id)
         except DriverError as exc:
             await self.bus.handle(c.FailServerAction(
                 event.stream_id, server.host, action, started, str(exc),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from control_plane.domain import server_actions as simple_actions
 from control_plane.eventstore import RecordedEvent
 from projections.base import Projection, on
 from projections.util import ts
@@ -17,12 +18,15 @@ from projections.util import ts
 # event type -> (action name) for events that open an action
 _OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
           "ServerStopRequested": "stop", "ServerStartRequested": "start",
-          "ServerRebootRequested": "reboot"}
+          "ServerRebootRequested": "reboot",
+          **{t: a.name for t, a in simple_actions.REQUESTED.items()}}
 # the compute step that finishes each action, as Nova names it
 _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
-          "ServerRebooted": "compute_reboot_instance"}
+          "ServerRebooted": "compute_reboot_instance",
+          **{t: a.compute_event for t, a in simple_actions.DONE.items()}}
 _FAILED_STEPS = {"stop": "compute_stop_instance", "start": "compute_start_instance",
-                 "reboot": "compute_reboot_instance"}
+                 "reboot": "compute_reboot_instance",
+                 **{a.name: a.compute_event for a in simple_actions.ACTIONS.values()}}
 
 
 class InstanceActionsProjection(Projection):

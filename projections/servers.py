@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import states
 from control_plane.eventstore import RecordedEvent
 from projections.base import Projection, on
@@ -128,14 +129,20 @@ class ServersProjection(Projection):
         await self._set_task(conn, e, states.DELETING)
 
     @on("ServerStopRequested", "ServerStartRequested", "ServerRebootRequested",
-        "ServerActionFailed")
+        "ServerActionFailed", *simple_actions.REQUESTED)
     async def task_started(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         task = {"ServerStopRequested": states.POWERING_OFF,
                 "ServerStartRequested": states.POWERING_ON,
                 "ServerRebootRequested": states.REBOOTING_HARD
                 if e.data.get("reboot_type") == "HARD" else states.REBOOTING,
+                **{t: a.task_state for t, a in simple_actions.REQUESTED.items()},
                 }.get(e.event_type)
         await self._set_task(conn, e, task)
+
+    @on(*simple_actions.DONE)
+    async def simple_done(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        action = simple_actions.DONE[e.event_type]
+        await self._set_state(conn, e, action.final_vm_state, None, action.final_power_state)
 
     @on("ServerLocked", "ServerUnlocked")
     async def locked(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

@@ -129,3 +129,37 @@ async def test_lock_unlock(system: System, api: Api, admin: Api) -> None:
     assert (await admin.post(f"/servers/{sid}/action", {"unlock": None})).status_code == 202
     types = [e.event_type for e in await system.store.read_stream(sid)]
     assert types.count("ServerLocked") == 2 and types.count("ServerUnlocked") == 2
+
+
+async def test_pause_unpause_suspend_resume(system: System, api: Api, admin: Api,
+                                            driver: FakeDriver) -> None:
+    sid = await _active(api)
+    steps = [("pause", "PAUSED", "paused", 3), ("unpause", "ACTIVE", "active", 1),
+             ("suspend", "SUSPENDED", "suspended", 4), ("resume", "ACTIVE", "active", 1)]
+    for action, status, vm_state, power in steps:
+        assert (await api.post(f"/servers/{sid}/action", {action: None})).status_code == 202
+        body = await api.wait_status(sid, status)
+        assert (body["OS-EXT-STS:vm_state"], body["OS-EXT-STS:power_state"]) == (vm_state,
+                                                                                  power)
+        assert driver.calls[action] == 1
+    # refused transitions, with Nova's messages
+    r = await api.post(f"/servers/{sid}/action", {"unpause": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'unpause' instance {sid} while it is in vm_state active")
+    r = await api.post(f"/servers/{sid}/action", {"resume": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'resume' instance {sid} while it is in vm_state active")
+    await api.post(f"/servers/{sid}/action", {"pause": None})
+    await api.wait_status(sid, "PAUSED")
+    r = await api.post(f"/servers/{sid}/action", {"suspend": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'suspend' instance {sid} while it is in vm_state paused")
+    actions = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
+    assert [a["action"] for a in actions] == ["pause", "resume", "suspend", "unpause", "pause",
+                                              "create"]
+    detail = (await admin.get(f"/servers/{sid}/os-instance-actions/"
+                              f"{actions[1]['request_id']}")).json()["instanceAction"]
+    assert [(e["event"], e["result"]) for e in detail["events"]] == [
+        ("compute_resume_instance", "Success")]
+    types = [e.event_type for e in await system.store.read_stream(sid)]
+    assert types[-2:] == ["ServerPauseRequested", "ServerPaused"]

@@ -19,6 +19,13 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), "stop"),
     "os-start": ("os_compute_api:servers:start", schema.no_argument("os-start"), "start"),
     "reboot": ("os_compute_api:servers:reboot", schema.reboot, "reboot"),
+    "pause": ("os_compute_api:os-pause-server:pause", schema.no_argument("pause"), "pause"),
+    "unpause": ("os_compute_api:os-pause-server:unpause", schema.no_argument("unpause"),
+                "unpause"),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", schema.no_argument("suspend"),
+                "suspend"),
+    "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
+               "resume"),
     "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
     "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), "unlock"),
 }

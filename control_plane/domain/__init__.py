@@ -1,5 +1,6 @@
 """Pure aggregates. Importing this package registers every event type by its stable name."""
 
+from control_plane.domain import server_actions  # noqa: F401 - registers its event types
 from control_plane.domain.flavor import Flavor
 from control_plane.domain.host import ComputeHost
 from control_plane.domain.identity import Project, RevokedToken, Role, User

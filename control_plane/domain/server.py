@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
@@ -339,6 +339,10 @@ class Server(Aggregate):
     _OUTCOMES = {"stop": ("Stopped", states.POWERING_OFF),
                  "start": ("Started", states.POWERING_ON),
                  "reboot": ("Rebooted", None)}
+    # filled in by control_plane.domain.server_actions: task state -> action, and
+    # action -> outcome event class, for the table-driven simple actions
+    simple_tasks: ClassVar[dict[str, str]] = {}
+    simple_outcomes: ClassVar[dict[str, type[Any]]] = {}
 
     def pending_action(self) -> str | None:
         """The power action a driver still has to carry out, if any."""
@@ -348,12 +352,13 @@ class Server(Aggregate):
             return "start"
         if self.task_state in (states.REBOOTING, states.REBOOTING_HARD):
             return "reboot"
-        return None
+        return self.simple_tasks.get(self.task_state or "")
 
     def complete_action(self, action: str, started_at: str, now: dt.datetime) -> bool:
         if self.deleted or self.pending_action() != action:
             return False
-        event = getattr(self, self._OUTCOMES[action][0])
+        event = getattr(self, self._OUTCOMES[action][0]) if action in self._OUTCOMES \
+            else self.simple_outcomes[action]
         self.trigger_event(event, started_at=started_at, timestamp=now)
         return True
 

@@ -7,6 +7,7 @@ import uuid
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
+from control_plane.domain import server_actions as simple_actions
 from control_plane.domain.server import Server
 from control_plane.services.servers import load_visible
 from control_plane.uow import UnitOfWork, retrying
@@ -28,8 +29,8 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
                 server.request_start(stamp)
             elif cmd.action == "reboot":
                 server.request_reboot(cmd.reboot_type, stamp)
-            else:  # pragma: no cover - the API only sends known actions
-                raise ValueError(cmd.action)
+            else:
+                simple_actions.request(server, cmd.action, stamp)
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)
