@@ -325,3 +325,21 @@ async def test_availability_zones(api: Api, admin: Api) -> None:
     (zone,) = (await admin.get("/os-availability-zone/detail")).json()["availabilityZoneInfo"]
     assert set(zone["hosts"]) == {"host1", "host2"}
     assert zone["hosts"]["host1"]["nova-compute"]["available"] is True
+
+
+async def test_quota_sets_show_detail_defaults(api: Api, other: Api, admin: Api) -> None:
+    expected = {"id": "project-a", "cores": 20, "fixed_ips": -1, "floating_ips": 10,
+                "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
+                "injected_files": 5, "instances": 10, "key_pairs": 100,
+                "metadata_items": 128, "ram": 51200, "security_group_rules": 20,
+                "security_groups": 10, "server_group_members": 10, "server_groups": 10}
+    assert (await api.get("/os-quota-sets/project-a")).json() == {"quota_set": expected}
+    assert (await api.get("/os-quota-sets/project-a/defaults")).json() == {
+        "quota_set": expected}
+    await api.create_server("counted")
+    detail = (await api.get("/os-quota-sets/project-a/detail")).json()["quota_set"]
+    assert detail["instances"] == {"limit": 10, "in_use": 1, "reserved": 0}
+    assert detail["cores"]["in_use"] == 1 and detail["ram"]["in_use"] == 512
+    # another project's quotas are for admins
+    assert_error(await other.get("/os-quota-sets/project-a"), 403, "forbidden")
+    assert (await admin.get("/os-quota-sets/project-a")).status_code == 200
