@@ -213,3 +213,37 @@ async def test_external_keystone_strategy(ks_system: System, fresh_dsn: str) -> 
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_expired_tokens_are_refused(ks_system: System, http: httpx.AsyncClient) -> None:
+    import datetime as dt
+
+    _, body = await login(http)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    tokens = ks_system.authenticator.tokens
+    expired, _ = tokens.issue(body["user"]["id"], body["project"]["id"], ("password",),
+                              expires_at=past)
+    assert (await http.get("/v2.1/flavors", headers={"X-Auth-Token": expired})).status_code \
+        == 401
+    r = await http.post("/identity/v3/auth/tokens", json={"auth": {
+        "identity": {"methods": ["token"], "token": {"id": expired}}}})
+    assert r.status_code == 401
+
+
+async def test_image_service_subset(http: httpx.AsyncClient) -> None:
+    token, _ = await login(http)
+    h = {"X-Auth-Token": token}
+    assert (await http.get("/image")).status_code == 300
+    assert (await http.get("/image/v2/images")).status_code == 401
+    listed = (await http.get("/image/v2/images", headers=h)).json()
+    names = {i["name"] for i in listed["images"]}
+    assert "cirros-0.6.2-x86_64-disk" in names and listed["first"] == "/v2/images"
+    one = (await http.get("/image/v2/images", headers=h,
+                          params={"name": "cirros-0.6.2-x86_64-disk"})).json()["images"]
+    assert [i["id"] for i in one] == [IMAGE]
+    shown = (await http.get(f"/image/v2/images/{IMAGE}", headers=h)).json()
+    assert shown["status"] == "active" and shown["disk_format"] == "qcow2"
+    assert shown["os_distro"] == "cirros"  # image properties are top-level keys
+    page = (await http.get("/image/v2/images?limit=1", headers=h)).json()
+    assert len(page["images"]) == 1 and "marker=" in page["next"]
+    assert (await http.get("/image/v2/images/nope", headers=h)).status_code == 404
