@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import asyncpg
@@ -10,21 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.api import common
-from control_plane.context import RequestContext
+from control_plane.api.servers import visible_server
 from control_plane.faults import NotFound
-
-
-async def _server_project(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
-                          ) -> uuid.UUID:
-    try:
-        sid = uuid.UUID(server_id)
-    except ValueError:
-        raise NotFound(f"Instance {server_id} could not be found.") from None
-    project = await conn.fetchval(
-        "SELECT project_id FROM v_servers WHERE id = $1 AND NOT deleted", sid)
-    if project is None or (not ctx.is_admin and project != ctx.project_id):
-        raise NotFound(f"Instance {server_id} could not be found.")
-    return sid
 
 
 def _action(row: asyncpg.Record) -> dict[str, Any]:
@@ -45,7 +31,7 @@ def _time(value: Any) -> str | None:
 async def index(request: Request) -> Response:
     ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
-        sid = await _server_project(conn, request.path_params["server_id"], ctx)
+        sid = (await visible_server(conn, request.path_params["server_id"], ctx))["id"]
         rows = await conn.fetch(
             "SELECT * FROM v_instance_actions WHERE instance_uuid = $1"
             " ORDER BY start_time DESC, id DESC", sid)
@@ -57,7 +43,7 @@ async def show(request: Request) -> Response:
     request_id = request.path_params["request_id"]
     show_events = common.allowed(request, ctx, "os_compute_api:os-instance-actions:events")
     async with common.deps(request).pool.acquire() as conn:
-        sid = await _server_project(conn, request.path_params["server_id"], ctx)
+        sid = (await visible_server(conn, request.path_params["server_id"], ctx))["id"]
         row = await conn.fetchrow(
             "SELECT * FROM v_instance_actions WHERE instance_uuid = $1 AND request_id = $2"
             " ORDER BY id DESC LIMIT 1", sid, request_id)

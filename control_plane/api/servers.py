@@ -163,7 +163,7 @@ def render_brief(view: View, row: asyncpg.Record) -> dict[str, Any]:
     ]}
 
 
-async def _visible(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
+async def visible_server(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
                    ) -> asyncpg.Record:
     try:
         sid = uuid.UUID(server_id)
@@ -301,7 +301,7 @@ async def detail(request: Request) -> Response:
 async def show(request: Request) -> Response:
     ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _visible(conn, request.path_params["server_id"], ctx)
+        row = await visible_server(conn, request.path_params["server_id"], ctx)
     return common.JSON({"server": render_detail(View.of(request, ctx), row)})
 
 
@@ -394,10 +394,10 @@ async def update(request: Request) -> Response:
                for k, v in fields.items()}
     server_id = request.path_params["server_id"]
     async with common.deps(request).pool.acquire() as conn:
-        await _visible(conn, server_id, ctx)
+        await visible_server(conn, server_id, ctx)
     await common.bus(request).handle(c.UpdateServer(server_id, changes), ctx)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _visible(conn, server_id, ctx)
+        row = await visible_server(conn, server_id, ctx)
     return common.JSON({"server": render_detail(View.of(request, ctx), row, full=False)})
 
 
@@ -405,6 +405,6 @@ async def delete(request: Request) -> Response:
     ctx = common.context(request)
     server_id = request.path_params["server_id"]
     async with common.deps(request).pool.acquire() as conn:
-        await _visible(conn, server_id, ctx)
+        await visible_server(conn, server_id, ctx)
     await common.bus(request).handle(c.DeleteServer(server_id), ctx)
     return common.empty(204)

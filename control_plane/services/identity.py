@@ -51,6 +51,14 @@ async def _release(uow: UnitOfWork, kind: str, key: list[str], holder: str) -> N
         res.release(holder, now())
 
 
+async def _rename(uow: UnitOfWork, kind: str, domain: str, old: str, new: str | None,
+                  holder: str, what: str) -> None:
+    """Move a name reservation when a user or project is renamed."""
+    if new is not None and new != old:
+        await _claim(uow, kind, [domain, new], holder, what)
+        await _release(uow, kind, [domain, old], holder)
+
+
 async def create_user(deps: Deps, cmd: c.CreateUser, ctx: RequestContext) -> str:
     user_id = uuid.UUID(cmd.user_id) if cmd.user_id else uuid.uuid4()
 
@@ -72,10 +80,8 @@ async def update_user(deps: Deps, cmd: c.UpdateUser, ctx: RequestContext) -> Non
 
     async def work(uow: UnitOfWork) -> None:
         user = await _load(uow, User, cmd.user_id, "user")
-        new_name = cmd.changes.get("name")
-        if new_name is not None and new_name != user.name:
-            await _claim(uow, "user-name", [user.domain_id, new_name], cmd.user_id, "user")
-            await _release(uow, "user-name", [user.domain_id, user.name], cmd.user_id)
+        await _rename(uow, "user-name", user.domain_id, user.name, cmd.changes.get("name"),
+                      cmd.user_id, "user")
         user.update(dict(cmd.changes), now())
         if password_hash is not None:
             user.change_password(password_hash, now())
@@ -110,12 +116,8 @@ async def create_project(deps: Deps, cmd: c.CreateProject, ctx: RequestContext) 
 async def update_project(deps: Deps, cmd: c.UpdateProject, ctx: RequestContext) -> None:
     async def work(uow: UnitOfWork) -> None:
         project = await _load(uow, Project, cmd.project_id, "project")
-        new_name = cmd.changes.get("name")
-        if new_name is not None and new_name != project.name:
-            await _claim(uow, "project-name", [project.domain_id, new_name], cmd.project_id,
-                         "project")
-            await _release(uow, "project-name", [project.domain_id, project.name],
-                           cmd.project_id)
+        await _rename(uow, "project-name", project.domain_id, project.name,
+                      cmd.changes.get("name"), cmd.project_id, "project")
         project.update(dict(cmd.changes), now())
         await uow.commit(ctx.metadata())
 
