@@ -67,6 +67,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RevokeRole: identity.revoke_role,
     c.RevokeToken: identity.revoke_token,
     c.RequestServerAction: server_actions.request_action,
+    c.RebuildServer: server_actions.rebuild,
     c.CompleteServerAction: server_actions.complete_action,
     c.FailServerAction: server_actions.fail_action,
 }

@@ -280,6 +280,13 @@ class RequestServerAction(Command):
 
 
 @dataclass(frozen=True)
+class RebuildServer(Command):
+    server_id: str
+    image_ref: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class CompleteServerAction(Command):
     server_id: str
     host: str

@@ -66,6 +66,10 @@ class HypervisorDriver(abc.ABC):
         """Reboot the guest: SOFT (ACPI, guest cooperates) or HARD (reset)."""
 
     @abc.abstractmethod
+    async def rebuild(self, host: str, server_id: str, image_ref: str) -> None:
+        """Replace the guest's root disk with a fresh copy of an image and boot it."""
+
+    @abc.abstractmethod
     async def pause(self, host: str, server_id: str) -> None:
         """Freeze the guest's vCPUs in memory."""
 

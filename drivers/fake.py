@@ -108,6 +108,9 @@ class FakeDriver(HypervisorDriver):
         self.calls[operation] = self.calls.get(operation, 0) + 1
         info.power_state = power_state
 
+    async def rebuild(self, host: str, server_id: str, image_ref: str) -> None:
+        await self._power(host, server_id, "rebuild", RUNNING)
+
     async def pause(self, host: str, server_id: str) -> None:
         await self._power(host, server_id, "pause", PAUSED)
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # request event -> the action it asks for
 ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
            "ServerRebootRequested": "reboot",
+           "ServerRebuildRequested": "rebuild",
            **{topic: a.name for topic, a in simple_actions.REQUESTED.items()}}
 
 
@@ -73,6 +74,8 @@ class ComputeWorker(Follower):
             elif action == "reboot":
                 await self.driver.reboot(server.host, event.stream_id,
                                          event.data.get("reboot_type", "SOFT"))
+            elif action == "rebuild":
+                await self.driver.rebuild(server.host, event.stream_id, event.data["image_ref"])
             else:  # pause, unpause, suspend, resume: a driver method of that name
                 await getattr(self.driver, action)(server.host, event.stream_id)
         except DriverError as exc:

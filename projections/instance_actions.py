@@ -18,14 +18,15 @@ from projections.util import ts
 # event type -> (action name) for events that open an action
 _OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
           "ServerStopRequested": "stop", "ServerStartRequested": "start",
-          "ServerRebootRequested": "reboot",
+          "ServerRebootRequested": "reboot", "ServerRebuildRequested": "rebuild",
           **{t: a.name for t, a in simple_actions.REQUESTED.items()}}
 # the compute step that finishes each action, as Nova names it
 _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
           "ServerRebooted": "compute_reboot_instance",
+          "ServerRebuilt": "compute_rebuild_instance",
           **{t: a.compute_event for t, a in simple_actions.DONE.items()}}
 _FAILED_STEPS = {"stop": "compute_stop_instance", "start": "compute_start_instance",
-                 "reboot": "compute_reboot_instance",
+                 "reboot": "compute_reboot_instance", "rebuild": "compute_rebuild_instance",
                  **{a.name: a.compute_event for a in simple_actions.ACTIONS.values()}}
 
 

@@ -139,6 +139,24 @@ class ServersProjection(Projection):
                 }.get(e.event_type)
         await self._set_task(conn, e, task)
 
+    @on("ServerRebuildRequested")
+    async def rebuild_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        changes = e.data["changes"]
+        cols = [c for c in ("name", "hostname", "metadata", "access_ipv4", "access_ipv6",
+                            "disk_config")
+                if c in changes]
+        sets = "".join(f", {c} = ${i}" for i, c in enumerate(cols, start=3))
+        await conn.execute(f"UPDATE v_servers SET image_ref = $2{sets} WHERE id = $1",
+                           e.stream_id, e.data["image_ref"], *[changes[c] for c in cols])
+        await self._set_task(conn, e, "rebuilding")
+
+    @on("ServerRebuilt")
+    async def rebuilt(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        row = await conn.fetchrow("SELECT vm_state FROM v_servers WHERE id = $1", e.stream_id)
+        stopped = row is not None and row["vm_state"] == states.STOPPED
+        await self._set_state(conn, e, states.STOPPED if stopped else states.ACTIVE, None,
+                              states.SHUTDOWN if stopped else states.RUNNING)
+
     @on(*simple_actions.DONE)
     async def simple_done(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         action = simple_actions.DONE[e.event_type]

@@ -163,3 +163,41 @@ async def test_pause_unpause_suspend_resume(system: System, api: Api, admin: Api
         ("compute_resume_instance", "Success")]
     types = [e.event_type for e in await system.store.read_stream(sid)]
     assert types[-2:] == ["ServerPauseRequested", "ServerPaused"]
+
+
+async def test_rebuild(system: System, api: Api, admin: Api, driver: FakeDriver) -> None:
+    from tests.conftest import IMAGE_ALT
+
+    sid = await _active(api)
+    r = await api.at("2.9").post(f"/servers/{sid}/action", {"rebuild": {
+        "imageRef": IMAGE_ALT, "name": "reborn", "metadata": {"v": "2"},
+        "adminPass": "n3w", "accessIPv4": "192.0.2.7"}})
+    assert r.status_code == 202, r.text
+    body = r.json()["server"]
+    assert body["adminPass"] == "n3w" and body["status"] == "REBUILD"
+    assert body["image"]["id"] == IMAGE_ALT and body["name"] == "reborn"
+    assert body["metadata"] == {"v": "2"} and body["locked"] is False
+    body = await api.wait_status(sid, "ACTIVE")
+    assert (body["image"]["id"], body["accessIPv4"]) == (IMAGE_ALT, "192.0.2.7")
+    assert driver.calls["rebuild"] == 1
+    # a stopped server is rebuilt and stays stopped
+    await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    await api.wait_status(sid, "SHUTOFF")
+    r = await api.post(f"/servers/{sid}/action", {"rebuild": {"imageRef": IMAGE_ALT}})
+    assert r.status_code == 202
+    await api.wait_status(sid, "SHUTOFF")
+    assert driver.calls["rebuild"] == 2
+    # refused: unknown image, bad body, wrong state
+    r = await api.post(f"/servers/{sid}/action", {"rebuild": {"imageRef": "nope"}})
+    assert_error(r, 400, "badRequest", "Invalid imageRef provided.")
+    r = await api.post(f"/servers/{sid}/action", {"rebuild": {"name": "x"}})
+    assert r.status_code == 400
+    await api.post(f"/servers/{sid}/action", {"os-start": None})
+    await api.wait_status(sid, "ACTIVE")
+    await api.post(f"/servers/{sid}/action", {"pause": None})
+    await api.wait_status(sid, "PAUSED")
+    r = await api.post(f"/servers/{sid}/action", {"rebuild": {"imageRef": IMAGE_ALT}})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'rebuild' instance {sid} while it is in vm_state paused")
+    actions = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
+    assert [a["action"] for a in actions].count("rebuild") == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from typing import Any
 
 import orjson
@@ -9,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane import commands as c
-from control_plane.api import common
+from control_plane.api import common, servers
 from control_plane.api.schemas import server_actions as schema
 from control_plane.context import RequestContext
 from control_plane.faults import BadRequest
+from control_plane.services.servers import hostname_for
 
 # body key -> (policy rule, schema, command action)
 ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -26,6 +29,7 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
                 "suspend"),
     "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
                "resume"),
+    "rebuild": ("os_compute_api:servers:rebuild", schema.rebuild(), "rebuild"),
     "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
     "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), "unlock"),
 }
@@ -40,6 +44,26 @@ async def _check_unlock_override(request: Request, ctx: RequestContext) -> None:
             request.path_params["server_id"])
     if locked_by == "admin":
         common.authorize(request, ctx, "os_compute_api:os-lock-server:unlock:unlock_override")
+
+
+_REBUILD_FIELDS = {"name": "name", "metadata": "metadata", "accessIPv4": "access_ipv4",
+                   "accessIPv6": "access_ipv6", "OS-DCF:diskConfig": "disk_config"}
+
+
+async def _rebuild(request: Request, ctx: RequestContext, body: dict[str, Any]) -> Response:
+    server_id = request.path_params["server_id"]
+    changes = {field: body[key] for key, field in _REBUILD_FIELDS.items() if key in body}
+    for ip in ("access_ipv4", "access_ipv6"):
+        if changes.get(ip):
+            changes[ip] = ipaddress.ip_address(changes[ip]).compressed
+    if "name" in changes:
+        changes["hostname"] = hostname_for(changes["name"])
+    await common.bus(request).handle(c.RebuildServer(server_id, body["imageRef"], changes), ctx)
+    async with common.deps(request).pool.acquire() as conn:
+        row = await servers.visible_server(conn, server_id, ctx)
+    view = servers.render_detail(servers.View.of(request, ctx), row, full=False)
+    view["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)[:12]
+    return common.JSON({"server": view}, status_code=202)
 
 
 async def action(request: Request) -> Response:
@@ -58,6 +82,8 @@ async def action(request: Request) -> Response:
     data = await common.body(request, body_schema)
     if key == "unlock":
         await _check_unlock_override(request, ctx)
+    if key == "rebuild":
+        return await _rebuild(request, ctx, data["rebuild"])
     reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
     await common.bus(request).handle(c.RequestServerAction(
         request.path_params["server_id"], name, reboot_type), ctx)

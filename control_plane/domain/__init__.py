@@ -1,6 +1,9 @@
 """Pure aggregates. Importing this package registers every event type by its stable name."""
 
-from control_plane.domain import server_actions  # noqa: F401 - registers its event types
+from control_plane.domain import (  # noqa: F401 - they register their event types
+    server_actions,
+    server_rebuild,
+)
 from control_plane.domain.flavor import Flavor
 from control_plane.domain.host import ComputeHost
 from control_plane.domain.identity import Project, RevokedToken, Role, User

@@ -217,6 +217,7 @@ class Server(Aggregate):
     fault: dict[str, Any] | None
     deleted: bool
     locked_by: str | None
+    rebuild_return_to: str  # set by a rebuild request (control_plane.domain.server_rebuild)
 
     def __init__(self) -> None:
         pass

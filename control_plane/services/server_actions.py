@@ -8,8 +8,9 @@ from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain import server_actions as simple_actions
+from control_plane.domain import server_rebuild
 from control_plane.domain.server import Server
-from control_plane.services.servers import load_visible
+from control_plane.services.servers import check_image, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -31,6 +32,23 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
                 server.request_reboot(cmd.reboot_type, stamp)
             else:
                 simple_actions.request(server, cmd.action, stamp)
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def rebuild(deps: Deps, cmd: c.RebuildServer, ctx: RequestContext) -> None:
+    async with deps.pool.acquire() as conn:
+        server_row = await conn.fetchrow("SELECT flavor FROM v_servers WHERE id::text = $1",
+                                         cmd.server_id)
+        image_ref = cmd.image_ref
+        if server_row is not None:
+            image_ref = await check_image(conn, cmd.image_ref, server_row["flavor"])
+
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        server_rebuild.request(server, image_ref, dict(cmd.changes), now())
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)

@@ -24,7 +24,7 @@ class CreatedServers:
     reservation_id: str
 
 
-def _hostname(name: str) -> str:
+def hostname_for(name: str) -> str:
     host = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     return host[:63] or "server"
 
@@ -44,7 +44,7 @@ async def _flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestCon
     }
 
 
-async def _check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[str, Any]) -> str:
+async def check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[str, Any]) -> str:
     ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
     try:
         uuid.UUID(ref)
@@ -98,7 +98,7 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
                          ) -> CreatedServers:
     async with deps.pool.acquire() as conn:
         flavor = await _flavor_for(conn, cmd.flavor_ref, ctx)
-        image_ref = await _check_image(conn, cmd.image_ref, flavor)
+        image_ref = await check_image(conn, cmd.image_ref, flavor)
         key_data = None
         if cmd.key_name is not None:
             key_data = await conn.fetchval(
@@ -125,7 +125,7 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
             availability_zone=cmd.availability_zone, config_drive=cmd.config_drive,
             user_data=cmd.user_data, reservation_id=reservation_id, launch_index=index,
             security_groups=list(cmd.security_groups), networks=cmd.networks,
-            hostname=_hostname(name),
+            hostname=hostname_for(name),
         )
         uow.add(server)
     await uow.commit(ctx.metadata())
@@ -150,7 +150,7 @@ async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) ->
         server = await load_visible(uow, cmd.server_id, ctx)
         changes = dict(cmd.changes)
         if "name" in changes:
-            changes["hostname"] = _hostname(changes["name"])
+            changes["hostname"] = hostname_for(changes["name"])
         server.update(changes, now())
         await uow.commit(ctx.metadata())
 

@@ -30,3 +30,31 @@ def no_argument(action: str) -> dict[str, Any]:
         "required": [action],
         "additionalProperties": False,
     }
+
+
+def rebuild() -> dict[str, Any]:
+    from control_plane.api.schemas import servers
+
+    return {
+        "type": "object",
+        "properties": {
+            "rebuild": {
+                "type": "object",
+                "properties": {
+                    "imageRef": {"type": "string"},
+                    "name": servers.name,
+                    "adminPass": {"type": "string"},
+                    "metadata": servers.metadata,
+                    "personality": {"type": "array"},
+                    "accessIPv4": servers.ipv4,
+                    "accessIPv6": servers.ipv6,
+                    "OS-DCF:diskConfig": servers.disk_config,
+                    "preserve_ephemeral": {"type": "boolean"},
+                },
+                "required": ["imageRef"],
+                "additionalProperties": False,
+            },
+        },
+        "required": ["rebuild"],
+        "additionalProperties": False,
+    }
