@@ -275,8 +275,9 @@ class RevokeToken(Command):
 @dataclass(frozen=True)
 class RequestServerAction(Command):
     server_id: str
-    action: str  # stop, start, reboot
+    action: str  # stop, start, reboot, pause, ..., lock, unlock, add/removeSecurityGroup
     reboot_type: str = "SOFT"
+    argument: str = ""  # a security group's name
 
 
 @dataclass(frozen=True)

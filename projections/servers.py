@@ -162,6 +162,15 @@ class ServersProjection(Projection):
         action = simple_actions.DONE[e.event_type]
         await self._set_state(conn, e, action.final_vm_state, None, action.final_power_state)
 
+    @on("ServerSecurityGroupAdded", "ServerSecurityGroupRemoved")
+    async def security_groups(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        if e.event_type == "ServerSecurityGroupAdded":
+            expr = "security_groups || jsonb_build_array($2::text)"
+        else:
+            expr = "security_groups - $2::text"
+        await conn.execute(f"UPDATE v_servers SET security_groups = {expr}, updated_at = $3"
+                           " WHERE id = $1", e.stream_id, e.data["name"], ts(e))
+
     @on("ServerLocked", "ServerUnlocked")
     async def locked(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await conn.execute("UPDATE v_servers SET locked_by = $2, updated_at = $3 WHERE id = $1",

@@ -201,3 +201,22 @@ async def test_rebuild(system: System, api: Api, admin: Api, driver: FakeDriver)
                  f"Cannot 'rebuild' instance {sid} while it is in vm_state paused")
     actions = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
     assert [a["action"] for a in actions].count("rebuild") == 2
+
+
+async def test_add_remove_security_group(system: System, api: Api) -> None:
+    sid = await _active(api)
+    r = await api.post(f"/servers/{sid}/action", {"removeSecurityGroup": {"name": "default"}})
+    assert r.status_code == 202
+    body = (await api.get(f"/servers/{sid}")).json()["server"]
+    assert body["security_groups"] == []
+    r = await api.post(f"/servers/{sid}/action", {"removeSecurityGroup": {"name": "default"}})
+    assert_error(r, 400, "badRequest",
+                 f"Security group default not associated with the instance {sid}")
+    r = await api.post(f"/servers/{sid}/action", {"addSecurityGroup": {"name": "web"}})
+    assert_error(r, 404, "itemNotFound", "Security group web not found for project project-a.")
+    assert (await api.post(f"/servers/{sid}/action",
+                           {"addSecurityGroup": {"name": "default"}})).status_code == 202
+    body = (await api.get(f"/servers/{sid}")).json()["server"]
+    assert body["security_groups"] == [{"name": "default"}]
+    types = [e.event_type for e in await system.store.read_stream(sid)]
+    assert types[-2:] == ["ServerSecurityGroupRemoved", "ServerSecurityGroupAdded"]

@@ -14,7 +14,7 @@ from control_plane import commands as c
 from control_plane.api import common, servers
 from control_plane.api.schemas import server_actions as schema
 from control_plane.context import RequestContext
-from control_plane.faults import BadRequest
+from control_plane.faults import BadRequest, NotFound
 from control_plane.services.servers import hostname_for
 
 # body key -> (policy rule, schema, command action)
@@ -30,6 +30,11 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
                "resume"),
     "rebuild": ("os_compute_api:servers:rebuild", schema.rebuild(), "rebuild"),
+    "addSecurityGroup": ("os_compute_api:os-security-groups:add",
+                         schema.security_group("addSecurityGroup"), "addSecurityGroup"),
+    "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
+                            schema.security_group("removeSecurityGroup"),
+                            "removeSecurityGroup"),
     "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
     "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), "unlock"),
 }
@@ -85,6 +90,13 @@ async def action(request: Request) -> Response:
     if key == "rebuild":
         return await _rebuild(request, ctx, data["rebuild"])
     reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
+    argument = ""
+    if key.endswith("SecurityGroup"):
+        argument = data[key]["name"]
+        if key == "addSecurityGroup" and argument != "default":
+            # every project has "default"; other groups come with the security groups API
+            raise NotFound(f"Security group {argument} not found for project "
+                           f"{ctx.project_id}.")
     await common.bus(request).handle(c.RequestServerAction(
-        request.path_params["server_id"], name, reboot_type), ctx)
+        request.path_params["server_id"], name, reboot_type, argument), ctx)
     return common.empty(202)

@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from control_plane.domain import states
 from control_plane.domain.base import register
-from control_plane.faults import Conflict
+from control_plane.faults import BadRequest, Conflict
 
 
 class Server(Aggregate):
@@ -58,6 +58,7 @@ class Server(Aggregate):
             s.fault = None
             s.deleted = False
             s.locked_by = None
+            s.security_groups = list(self.security_groups)
 
     class Scheduled(Aggregate.Event):
         TOPIC = "ServerScheduled"
@@ -181,6 +182,20 @@ class Server(Aggregate):
         def apply(self, s: Server) -> None:
             s.locked_by = None
 
+    class SecurityGroupAdded(Aggregate.Event):
+        TOPIC = "ServerSecurityGroupAdded"
+        name: str
+
+        def apply(self, s: Server) -> None:
+            s.security_groups = [*s.security_groups, self.name]
+
+    class SecurityGroupRemoved(Aggregate.Event):
+        TOPIC = "ServerSecurityGroupRemoved"
+        name: str
+
+        def apply(self, s: Server) -> None:
+            s.security_groups = [g for g in s.security_groups if g != self.name]
+
     class DeleteRequested(Aggregate.Event):
         TOPIC = "ServerDeleteRequested"
 
@@ -217,6 +232,7 @@ class Server(Aggregate):
     fault: dict[str, Any] | None
     deleted: bool
     locked_by: str | None
+    security_groups: list[str]
     rebuild_return_to: str  # set by a rebuild request (control_plane.domain.server_rebuild)
 
     def __init__(self) -> None:
@@ -304,6 +320,20 @@ class Server(Aggregate):
         self._require_not_deleted()
         if self.locked_by is not None:
             self.trigger_event(self.Unlocked, timestamp=now)
+
+    def add_security_group(self, name: str, now: dt.datetime) -> None:
+        self._require_not_deleted()
+        if name in self.security_groups:
+            raise BadRequest(f"Security group {name} is already associated with the instance "
+                             f"{self.id}")
+        self.trigger_event(self.SecurityGroupAdded, name=name, timestamp=now)
+
+    def remove_security_group(self, name: str, now: dt.datetime) -> None:
+        self._require_not_deleted()
+        if name not in self.security_groups:
+            raise BadRequest(f"Security group {name} not associated with the instance "
+                             f"{self.id}")
+        self.trigger_event(self.SecurityGroupRemoved, name=name, timestamp=now)
 
     def check_lock(self, admin: bool) -> None:
         """A locked server refuses its non-admin users' actions."""

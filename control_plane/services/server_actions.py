@@ -18,7 +18,12 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
     async def work(uow: UnitOfWork) -> None:
         server = await load_visible(uow, cmd.server_id, ctx)
         stamp = now()
-        if cmd.action == "lock":
+        if cmd.action in ("addSecurityGroup", "removeSecurityGroup"):
+            if cmd.action == "addSecurityGroup":
+                server.add_security_group(cmd.argument, stamp)
+            else:
+                server.remove_security_group(cmd.argument, stamp)
+        elif cmd.action == "lock":
             server.lock(ctx.is_admin, stamp)
         elif cmd.action == "unlock":
             server.unlock(ctx.is_admin, stamp)

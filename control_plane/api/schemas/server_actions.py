@@ -22,6 +22,20 @@ reboot: dict[str, Any] = {
 }
 
 
+def security_group(action: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {action: {
+            "type": "object",
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255}},
+            "required": ["name"],
+            "additionalProperties": False,
+        }},
+        "required": [action],
+        "additionalProperties": False,
+    }
+
+
 def no_argument(action: str) -> dict[str, Any]:
     """Actions without arguments: Nova takes null or an (ignored) object, as clients send."""
     return {
