@@ -123,7 +123,8 @@ def _extend(out: dict[str, Any], row: asyncpg.Record, view: View) -> None:
     """The keys Nova's extensions add to show and detail (not to the update response)."""
     out["key_name"] = row["key_name"]
     out["config_drive"] = row["config_drive"]
-    out["security_groups"] = [{"name": n} for n in row["security_groups"]]
+    if row["security_groups"]:  # Nova leaves the key out when a server has no groups
+        out["security_groups"] = [{"name": n} for n in row["security_groups"]]
     out["OS-EXT-AZ:availability_zone"] = row["availability_zone"] or ""
     out["OS-EXT-STS:task_state"] = row["task_state"]
     out["OS-EXT-STS:vm_state"] = row["vm_state"]
