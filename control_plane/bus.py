@@ -15,6 +15,7 @@ from control_plane.services import (
     images,
     keypairs,
     server_actions,
+    server_resize,
     servers,
 )
 
@@ -69,5 +70,12 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RequestServerAction: server_actions.request_action,
     c.RebuildServer: server_actions.rebuild,
     c.CompleteServerAction: server_actions.complete_action,
+    c.ResizeServer: server_resize.request_resize,
+    c.ConfirmResize: server_resize.confirm_resize,
+    c.RevertResize: server_resize.revert_resize,
+    c.ScheduleResize: server_resize.schedule_resize,
+    c.FinishResize: server_resize.finish_resize,
+    c.FailResize: server_resize.fail_resize,
+    c.FinishRevertResize: server_resize.finish_revert,
     c.FailServerAction: server_actions.fail_action,
 }

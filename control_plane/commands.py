@@ -303,3 +303,49 @@ class FailServerAction(Command):
     started_at: str
     message: str
     details: str
+
+
+# -- resize -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResizeServer(Command):
+    server_id: str
+    flavor_ref: str
+
+
+@dataclass(frozen=True)
+class ConfirmResize(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class RevertResize(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class ScheduleResize(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class FinishResize(Command):
+    server_id: str
+    host: str
+    started_at: str
+
+
+@dataclass(frozen=True)
+class FailResize(Command):
+    server_id: str
+    host: str
+    started_at: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FinishRevertResize(Command):
+    server_id: str
+    host: str
+    started_at: str

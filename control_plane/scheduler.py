@@ -23,7 +23,7 @@ class Scheduler(Follower):
     """Places new servers, a request's worth at a time (one append per request)."""
 
     name = "scheduler"
-    types = ("ServerCreated",)
+    types = ("ServerCreated", "ServerResizeRequested")
     batched = True
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus) -> None:
@@ -33,6 +33,10 @@ class Scheduler(Follower):
     async def handle_batch(self, events: list[RecordedEvent]) -> None:
         groups: dict[str, list[RecordedEvent]] = {}
         for event in events:
+            if event.event_type == "ServerResizeRequested":
+                await self.bus.handle(c.ScheduleResize(event.stream_id),
+                                      caused_by(event, "scheduler"))
+                continue
             groups.setdefault(event.metadata.get("request_id", ""), []).append(event)
         for group in groups.values():
             ctx = caused_by(group[0], "scheduler")

@@ -70,6 +70,11 @@ class HypervisorDriver(abc.ABC):
         """Replace the guest's root disk with a fresh copy of an image and boot it."""
 
     @abc.abstractmethod
+    async def migrate(self, source: str, target: str, spec: InstanceSpec) -> None:
+        """Cold-migrate a guest to another host (for a resize: with the new flavor).
+        The source copy stays until the move is confirmed or reverted."""
+
+    @abc.abstractmethod
     async def pause(self, host: str, server_id: str) -> None:
         """Freeze the guest's vCPUs in memory."""
 

@@ -108,6 +108,13 @@ class FakeDriver(HypervisorDriver):
         self.calls[operation] = self.calls.get(operation, 0) + 1
         info.power_state = power_state
 
+    async def migrate(self, source: str, target: str, spec: InstanceSpec) -> None:
+        info = self._instance(source, spec.server_id)
+        await self._delay()
+        self.calls["migrate"] = self.calls.get("migrate", 0) + 1
+        self._host(target).instances[spec.server_id] = InstanceInfo(
+            spec.server_id, RUNNING, dict(info.addresses))
+
     async def rebuild(self, host: str, server_id: str, image_ref: str) -> None:
         await self._power(host, server_id, "rebuild", RUNNING)
 

@@ -16,7 +16,7 @@ from control_plane import commands as c
 from control_plane.bus import MessageBus
 from control_plane.context import now
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import states
+from control_plane.domain import server_resize, states
 from control_plane.domain.server import Server
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.follower import Follower
@@ -34,8 +34,14 @@ ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
            **{topic: a.name for topic, a in simple_actions.REQUESTED.items()}}
 
 
+# resize events, and the host (key of the event's data, or the server's current host)
+# whose worker reacts to each
+RESIZE = {"ServerResizeScheduled": "host", "ServerResizeConfirmed": "source_host",
+          "ServerRevertResizeRequested": None}
+
+
 class ComputeWorker(Follower):
-    types = ("ServerScheduled", "ServerDeleteRequested", *ACTIONS)
+    types = ("ServerScheduled", "ServerDeleteRequested", *ACTIONS, *RESIZE)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -86,7 +92,40 @@ class ComputeWorker(Follower):
         await self.bus.handle(c.CompleteServerAction(event.stream_id, server.host, action,
                                                      started), ctx)
 
+    async def _resize(self, event: RecordedEvent) -> None:
+        key = RESIZE[event.event_type]
+        server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+        host = event.data[key] if key else (server.host if server else None)
+        if server is None or host not in self.hosts:
+            return
+        ctx = caused_by(event, self.name)
+        started = now().isoformat()
+        sid = event.stream_id
+        if event.event_type == "ServerResizeScheduled":
+            if server.task_state != server_resize.RESIZE_MIGRATING:
+                return
+            f = server.new_flavor or server.flavor
+            spec = InstanceSpec(server_id=sid, name=server.name, vcpus=f["vcpus"],
+                                memory_mb=f["ram"], disk_gb=f["disk"],
+                                image_ref=server.image_ref, metadata=server.metadata)
+            try:
+                await self.driver.migrate(server.resize_source, host, spec)
+            except DriverError as exc:
+                await self.bus.handle(c.FailResize(sid, host, started, str(exc)), ctx)
+                return
+            await self.bus.handle(c.FinishResize(sid, host, started), ctx)
+        elif event.event_type == "ServerResizeConfirmed":
+            await self.driver.destroy(host, sid)  # the source copy is no longer needed
+        else:  # revert: drop the target copy, the source copy takes over again
+            if server.task_state != server_resize.RESIZE_REVERTING:
+                return
+            await self.driver.destroy(host, sid)
+            await self.bus.handle(c.FinishRevertResize(sid, host, started), ctx)
+
     async def handle(self, event: RecordedEvent) -> None:
+        if event.event_type in RESIZE:
+            await self._resize(event)
+            return
         if event.event_type == "ServerScheduled" and event.data["host"] not in self.hosts:
             return
         server = await self._server(event)
@@ -118,5 +157,7 @@ class ComputeWorker(Follower):
             if server.deleted:
                 return
             await self.driver.destroy(server.host, event.stream_id)
+            if server.vm_state == states.RESIZED and server.resize_source in self.hosts:
+                await self.driver.destroy(server.resize_source, event.stream_id)
             await self.bus.handle(c.MarkServerDeleted(event.stream_id, server.host, started),
                                   ctx)

@@ -19,11 +19,14 @@ from projections.util import ts
 _OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
           "ServerStopRequested": "stop", "ServerStartRequested": "start",
           "ServerRebootRequested": "reboot", "ServerRebuildRequested": "rebuild",
+          "ServerResizeRequested": "resize", "ServerRevertResizeRequested": "revertResize",
           **{t: a.name for t, a in simple_actions.REQUESTED.items()}}
 # the compute step that finishes each action, as Nova names it
 _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
           "ServerRebooted": "compute_reboot_instance",
           "ServerRebuilt": "compute_rebuild_instance",
+          "ServerResized": "compute_finish_resize",
+          "ServerResizeReverted": "compute_finish_revert_resize",
           **{t: a.compute_event for t, a in simple_actions.DONE.items()}}
 _FAILED_STEPS = {"stop": "compute_stop_instance", "start": "compute_start_instance",
                  "reboot": "compute_reboot_instance", "rebuild": "compute_rebuild_instance",
@@ -102,6 +105,20 @@ class InstanceActionsProjection(Projection):
     async def step_done(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await self._step(conn, e, _STEPS[e.event_type], "started_at", True,
                          host=e.metadata.get("host"))
+
+    @on("ServerResizeScheduled")
+    async def resize_scheduled(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._step(conn, e, "conductor_migrate_server", None, True)
+
+    @on("ServerResizeFailed")
+    async def resize_failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._step(conn, e, "conductor_migrate_server", "started_at", False,
+                         e.data["message"])
+
+    @on("ServerResizeConfirmed")
+    async def resize_confirmed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._open(conn, e, "confirmResize")
+        await self._step(conn, e, "compute_confirm_resize", None, True)
 
     @on("ServerActionFailed")
     async def step_failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

@@ -54,6 +54,7 @@ class ServersProjection(Projection):
     CREATE INDEX IF NOT EXISTS v_servers_created_idx ON v_servers (created_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS v_servers_updated_idx ON v_servers (updated_at);
     ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS locked_by text;
+    ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS resize jsonb;
     """
 
     @on("ServerCreated")
@@ -170,6 +171,52 @@ class ServersProjection(Projection):
             expr = "security_groups - $2::text"
         await conn.execute(f"UPDATE v_servers SET security_groups = {expr}, updated_at = $3"
                            " WHERE id = $1", e.stream_id, e.data["name"], ts(e))
+
+    @on("ServerResizeRequested")
+    async def resize_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute(
+            "UPDATE v_servers SET resize = jsonb_build_object('old_flavor', flavor,"
+            " 'new_flavor', $2::jsonb, 'return_to', $3::text, 'source', host) WHERE id = $1",
+            e.stream_id, e.data["flavor"], e.data["return_to"])
+        await self._set_task(conn, e, "resize_prep")
+
+    @on("ServerResizeScheduled")
+    async def resize_scheduled(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute(
+            "UPDATE v_servers SET resize = resize || jsonb_build_object('target', $2::text)"
+            " WHERE id = $1", e.stream_id, e.data["host"])
+        await self._set_task(conn, e, "resize_migrating")
+
+    @on("ServerResizeFailed")
+    async def resize_failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute("UPDATE v_servers SET resize = NULL WHERE id = $1", e.stream_id)
+        await self._set_task(conn, e, None)
+
+    @on("ServerResized")
+    async def resized(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute(
+            "UPDATE v_servers SET flavor = resize->'new_flavor', host = resize->>'target',"
+            " node = resize->>'target' WHERE id = $1", e.stream_id)
+        await self._set_state(conn, e, states.RESIZED, None)
+
+    @on("ServerResizeConfirmed", "ServerResizeReverted")
+    async def resize_finished(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        row = await conn.fetchrow("SELECT resize FROM v_servers WHERE id = $1", e.stream_id)
+        if row is None or row["resize"] is None:
+            return
+        info = row["resize"]
+        if e.event_type == "ServerResizeReverted":
+            await conn.execute(
+                "UPDATE v_servers SET flavor = $2::jsonb, host = $3, node = $3 WHERE id = $1",
+                e.stream_id, info["old_flavor"], info["source"])
+        await conn.execute("UPDATE v_servers SET resize = NULL WHERE id = $1", e.stream_id)
+        stopped = info["return_to"] == states.STOPPED
+        await self._set_state(conn, e, info["return_to"], None,
+                              states.SHUTDOWN if stopped else states.RUNNING)
+
+    @on("ServerRevertResizeRequested")
+    async def revert_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_task(conn, e, "resize_reverting")
 
     @on("ServerLocked", "ServerUnlocked")
     async def locked(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

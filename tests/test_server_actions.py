@@ -220,3 +220,56 @@ async def test_add_remove_security_group(system: System, api: Api) -> None:
     assert body["security_groups"] == [{"name": "default"}]
     types = [e.event_type for e in await system.store.read_stream(sid)]
     assert types[-2:] == ["ServerSecurityGroupRemoved", "ServerSecurityGroupAdded"]
+
+
+async def _host(admin: Api, sid: str) -> str:
+    host: str = (await admin.get(f"/servers/{sid}")).json()["server"]["OS-EXT-SRV-ATTR:host"]
+    return host
+
+
+async def test_resize_confirm_and_revert(system: System, api: Api, admin: Api,
+                                         driver: FakeDriver) -> None:
+    sid = await _active(api)
+    source = await _host(admin, sid)
+    r = await api.post(f"/servers/{sid}/action", {"resize": {"flavorRef": "1"}})
+    assert_error(r, 400, "badRequest", "When resizing, instances must change flavor!")
+    assert (await api.post(f"/servers/{sid}/action", {"resize": {"flavorRef": "2"}})
+            ).status_code == 202
+    body = await api.wait_status(sid, "VERIFY_RESIZE")
+    assert body["flavor"]["id"] == "2" and body["OS-EXT-STS:vm_state"] == "resized"
+    target = await _host(admin, sid)
+    assert target != source and sid in driver._hosts[target].instances
+    async with system.pool.acquire() as conn:
+        claims = await conn.fetch("SELECT h.host FROM v_host_claims c JOIN v_hosts h"
+                                  " ON h.stream_id = c.stream_id WHERE server_id = $1", sid)
+    assert sorted(r["host"] for r in claims) == sorted([source, target])  # both held
+    r = await api.post(f"/servers/{sid}/action", {"os-stop": None})
+    assert r.status_code == 409
+    assert (await api.post(f"/servers/{sid}/action", {"confirmResize": None})
+            ).status_code == 204
+    body = await api.wait_status(sid, "ACTIVE")
+    assert body["flavor"]["id"] == "2" and await _host(admin, sid) == target
+    r = await api.post(f"/servers/{sid}/action", {"confirmResize": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'confirmResize' instance {sid} while it is in vm_state active")
+    # resize again, then revert: back to the old flavor on the old host
+    assert (await api.post(f"/servers/{sid}/action", {"resize": {"flavorRef": "3"}})
+            ).status_code == 202
+    await api.wait_status(sid, "VERIFY_RESIZE")
+    assert (await api.post(f"/servers/{sid}/action", {"revertResize": None})
+            ).status_code == 202
+    body = await api.wait_status(sid, "ACTIVE")
+    assert body["flavor"]["id"] == "2" and await _host(admin, sid) == target
+    async with system.pool.acquire() as conn:
+        claims = await conn.fetch("SELECT h.host FROM v_host_claims c JOIN v_hosts h"
+                                  " ON h.stream_id = c.stream_id WHERE server_id = $1", sid)
+    assert [r["host"] for r in claims] == [target]
+    assert driver.instance_ids() == {sid}
+    actions = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
+    assert [a["action"] for a in actions] == ["revertResize", "resize", "confirmResize",
+                                              "resize", "create"]
+    resize_id = actions[3]["request_id"]
+    detail = (await admin.get(f"/servers/{sid}/os-instance-actions/{resize_id}")
+              ).json()["instanceAction"]
+    assert {e["event"] for e in detail["events"]} == {"conductor_migrate_server",
+                                                      "compute_finish_resize"}

@@ -30,6 +30,11 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
                "resume"),
     "rebuild": ("os_compute_api:servers:rebuild", schema.rebuild(), "rebuild"),
+    "resize": ("os_compute_api:servers:resize", schema.resize, "resize"),
+    "confirmResize": ("os_compute_api:servers:confirm_resize",
+                      schema.no_argument("confirmResize"), "confirmResize"),
+    "revertResize": ("os_compute_api:servers:revert_resize",
+                     schema.no_argument("revertResize"), "revertResize"),
     "addSecurityGroup": ("os_compute_api:os-security-groups:add",
                          schema.security_group("addSecurityGroup"), "addSecurityGroup"),
     "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
@@ -89,6 +94,17 @@ async def action(request: Request) -> Response:
         await _check_unlock_override(request, ctx)
     if key == "rebuild":
         return await _rebuild(request, ctx, data["rebuild"])
+    server_id = request.path_params["server_id"]
+    if key == "resize":
+        await common.bus(request).handle(
+            c.ResizeServer(server_id, str(data["resize"]["flavorRef"])), ctx)
+        return common.empty(202)
+    if key == "confirmResize":
+        await common.bus(request).handle(c.ConfirmResize(server_id), ctx)
+        return common.empty(204)
+    if key == "revertResize":
+        await common.bus(request).handle(c.RevertResize(server_id), ctx)
+        return common.empty(202)
     reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
     argument = ""
     if key.endswith("SecurityGroup"):

@@ -3,6 +3,7 @@
 from control_plane.domain import (  # noqa: F401 - they register their event types
     server_actions,
     server_rebuild,
+    server_resize,
 )
 from control_plane.domain.flavor import Flavor
 from control_plane.domain.host import ComputeHost

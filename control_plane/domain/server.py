@@ -234,6 +234,12 @@ class Server(Aggregate):
     locked_by: str | None
     security_groups: list[str]
     rebuild_return_to: str  # set by a rebuild request (control_plane.domain.server_rebuild)
+    # set by a resize (control_plane.domain.server_resize)
+    new_flavor: dict[str, Any] | None
+    old_flavor: dict[str, Any]
+    resize_return_to: str
+    resize_source: str
+    resize_target: str
 
     def __init__(self) -> None:
         pass

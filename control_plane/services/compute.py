@@ -35,7 +35,7 @@ async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestCont
     await retrying(deps.store, work, key=f"host:{cmd.host}")
 
 
-def _disk_need(flavor: dict[str, Any]) -> int:
+def disk_need(flavor: dict[str, Any]) -> int:
     return int(flavor["disk"] + flavor["ephemeral"] + (flavor["swap"] + 1023) // 1024)
 
 
@@ -63,7 +63,7 @@ async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestConte
             if server is None or server.deleted or server.host is not None:
                 continue
             f = server.flavor
-            need = (f["vcpus"], f["ram"], _disk_need(f))
+            need = (f["vcpus"], f["ram"], disk_need(f))
             fitting = [h for h in hosts if h.fits(*need) and (
                 server.availability_zone is None
                 or h.availability_zone == server.availability_zone)]
@@ -113,11 +113,15 @@ async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext
     async def work(uow: UnitOfWork) -> None:
         stamp = now()
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        hosts = {cmd.host}
         if server is not None:
+            if server.vm_state == "resized":  # a resize not confirmed: both copies go
+                hosts.add(server.resize_source)
             server.mark_deleted(cmd.started_at, stamp)
-        host = await uow.get(ComputeHost, host_stream_id(cmd.host))
-        if host is not None:
-            host.release(cmd.server_id, stamp)
+        for name in hosts:
+            host = await uow.get(ComputeHost, host_stream_id(name))
+            if host is not None:
+                host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
     await retrying(deps.store, work, key=cmd.server_id)

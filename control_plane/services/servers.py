@@ -29,7 +29,7 @@ def hostname_for(name: str) -> str:
     return host[:63] or "server"
 
 
-async def _flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestContext
+async def flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestContext
                       ) -> dict[str, Any]:
     ref = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
     row = await conn.fetchrow("SELECT * FROM v_flavors WHERE flavorid = $1", ref)
@@ -97,7 +97,7 @@ async def _check_quota(
 async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
                          ) -> CreatedServers:
     async with deps.pool.acquire() as conn:
-        flavor = await _flavor_for(conn, cmd.flavor_ref, ctx)
+        flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
         image_ref = await check_image(conn, cmd.image_ref, flavor)
         key_data = None
         if cmd.key_name is not None:

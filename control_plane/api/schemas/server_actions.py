@@ -72,3 +72,21 @@ def rebuild() -> dict[str, Any]:
         "required": ["rebuild"],
         "additionalProperties": False,
     }
+
+
+resize: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "resize": {
+            "type": "object",
+            "properties": {
+                "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+            },
+            "required": ["flavorRef"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["resize"],
+    "additionalProperties": False,
+}

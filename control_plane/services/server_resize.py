@@ -1,0 +1,118 @@
+"""Resize commands: the API's request, confirm and revert; the scheduler's placement;
+the compute worker's outcomes. Claims follow the server: the target host is claimed
+when the resize is placed, the source released on confirm, the target on revert."""
+
+from __future__ import annotations
+
+import uuid
+
+from control_plane import commands as c
+from control_plane.context import RequestContext, now
+from control_plane.deps import Deps
+from control_plane.domain import server_resize as resize
+from control_plane.domain.host import ComputeHost, host_stream_id
+from control_plane.domain.server import Server
+from control_plane.services.compute import NO_VALID_HOST, disk_need
+from control_plane.services.servers import flavor_for, load_visible
+from control_plane.uow import UnitOfWork, retrying
+
+
+async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -> None:
+    async with deps.pool.acquire() as conn:
+        flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
+
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        resize.request(server, flavor, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def confirm_resize(deps: Deps, cmd: c.ConfirmResize, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        stamp = now()
+        source = resize.confirm(server, stamp)
+        host = await uow.get(ComputeHost, host_stream_id(source))
+        if host is not None:
+            host.release(cmd.server_id, stamp)
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def revert_resize(deps: Deps, cmd: c.RevertResize, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        resize.request_revert(server, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def schedule_resize(deps: Deps, cmd: c.ScheduleResize, ctx: RequestContext) -> None:
+    """Place the resized server on another host with room for its new flavor."""
+
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is None or server.task_state != resize.RESIZE_PREP:
+            return
+        assert server.new_flavor is not None
+        f = server.new_flavor
+        need = (f["vcpus"], f["ram"], disk_need(f))
+        async with deps.pool.acquire() as conn:
+            names = [r["host"] for r in await conn.fetch(
+                "SELECT host FROM v_hosts WHERE host <> $1 ORDER BY host", server.host)]
+        hosts = [h for h in (await uow.get_many(
+            ComputeHost, [host_stream_id(n) for n in names])).values() if h.fits(*need)]
+        stamp = now()
+        if not hosts:
+            resize.fail(server, NO_VALID_HOST, stamp.isoformat(), stamp)
+        else:
+            best = max(hosts, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))
+            best.claim(cmd.server_id, *need, stamp)
+            resize.schedule(server, best.host, stamp)
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def finish_resize(deps: Deps, cmd: c.FinishResize, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is not None:
+            resize.finish(server, cmd.started_at, now())
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def fail_resize(deps: Deps, cmd: c.FailResize, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        stamp = now()
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is not None and resize.fail(server, cmd.message, cmd.started_at, stamp):
+            host = await uow.get(ComputeHost, host_stream_id(cmd.host))
+            if host is not None:
+                host.release(cmd.server_id, stamp)
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def finish_revert(deps: Deps, cmd: c.FinishRevertResize, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        stamp = now()
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        target = resize.finish_revert(server, cmd.started_at, stamp) if server else None
+        if target is not None:
+            host = await uow.get(ComputeHost, host_stream_id(target))
+            if host is not None:
+                host.release(cmd.server_id, stamp)
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
