@@ -39,6 +39,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.CreateServers: servers.create_servers,
     c.UpdateServer: servers.update_server,
     c.DeleteServer: servers.delete_server,
+    c.SetServerMetadata: servers.set_metadata,
+    c.DeleteServerMetadataItem: servers.delete_metadata_item,
     c.RegisterComputeHost: compute.register_host,
     c.ScheduleServers: compute.schedule_servers,
     c.MarkServerSpawned: compute.mark_spawned,

@@ -47,6 +47,19 @@ class DeleteServer(Command):
     server_id: str
 
 
+@dataclass(frozen=True)
+class SetServerMetadata(Command):
+    server_id: str
+    metadata: dict[str, str]
+    replace: bool
+
+
+@dataclass(frozen=True)
+class DeleteServerMetadataItem(Command):
+    server_id: str
+    key: str
+
+
 # -- scheduler and compute workers ------------------------------------------------
 
 

@@ -163,6 +163,17 @@ class ServersProjection(Projection):
         action = simple_actions.DONE[e.event_type]
         await self._set_state(conn, e, action.final_vm_state, None, action.final_power_state)
 
+    @on("ServerMetadataSet", "ServerMetadataItemDeleted")
+    async def metadata(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        if e.event_type == "ServerMetadataItemDeleted":
+            expr, value = "metadata - $2::text", e.data["key"]
+        elif e.data["replace"]:
+            expr, value = "$2::jsonb", e.data["metadata"]
+        else:
+            expr, value = "metadata || $2::jsonb", e.data["metadata"]
+        await conn.execute(f"UPDATE v_servers SET metadata = {expr}, updated_at = $3"
+                           " WHERE id = $1", e.stream_id, value, ts(e))
+
     @on("ServerSecurityGroupAdded", "ServerSecurityGroupRemoved")
     async def security_groups(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         if e.event_type == "ServerSecurityGroupAdded":

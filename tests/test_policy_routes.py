@@ -41,6 +41,7 @@ def test_every_compute_route_names_a_registered_rule() -> None:
 
 def _concrete(path: str, server: str) -> str:
     values = {"server_id": server, "flavor_id": "1", "image_id": IMAGE, "name": "k",
+              "network": "private", "tenant_id": "project-a",
               "key": "k", "alias": "os-keypairs", "request_id": "req-x"}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
@@ -102,6 +103,8 @@ async def test_other_projects_resources_are_invisible_on_every_route(
             continue
         (method,) = (route.methods or set()) - {"HEAD"}
         body: object = {"os-stop": None} if route.path.endswith("/action") else \
+            {"meta": {"k": "v"}} if route.path.endswith("/metadata/{key}") else \
+            {"metadata": {"k": "v"}} if route.path.endswith("/metadata") else \
             {"server": {"name": "x"}} if method == "PUT" else None
         r = await other.request(method, _concrete(route.path, server["id"]), json=body)
         assert r.status_code in (403, 404), (method, route.path, r.text)

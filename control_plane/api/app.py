@@ -23,10 +23,12 @@ from control_plane.api import (
     identity,
     images,
     instance_actions,
+    ips,
     keypairs,
     limits,
     quota_sets,
     server_actions,
+    server_metadata,
     servers,
     versions,
 )
@@ -61,6 +63,7 @@ def P(path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str
 
 S = "os_compute_api:servers:"
 IA = "os_compute_api:os-instance-actions:"
+SM = "os_compute_api:server-metadata:"
 FM = "os_compute_api:os-flavor-manage:"
 FA = "os_compute_api:os-flavor-access"
 XS = "os_compute_api:os-flavor-extra-specs:"
@@ -75,6 +78,14 @@ API_ROUTES: list[BaseRoute] = [
     P("/servers/{server_id}", servers.update, "PUT", S + "update"),
     P("/servers/{server_id}", servers.delete, "DELETE", S + "delete"),
     P("/servers/{server_id}/action", server_actions.action, "POST", server_actions.RULES),
+    P("/servers/{server_id}/metadata", server_metadata.index, "GET", SM + "index"),
+    P("/servers/{server_id}/metadata", server_metadata.create, "POST", SM + "create"),
+    P("/servers/{server_id}/metadata", server_metadata.update_all, "PUT", SM + "update_all"),
+    P("/servers/{server_id}/metadata/{key}", server_metadata.show, "GET", SM + "show"),
+    P("/servers/{server_id}/metadata/{key}", server_metadata.update, "PUT", SM + "update"),
+    P("/servers/{server_id}/metadata/{key}", server_metadata.delete, "DELETE", SM + "delete"),
+    P("/servers/{server_id}/ips", ips.index, "GET", "os_compute_api:ips:index"),
+    P("/servers/{server_id}/ips/{network}", ips.show, "GET", "os_compute_api:ips:show"),
     P("/servers/{server_id}/os-instance-actions", instance_actions.index, "GET", IA + "list"),
     P("/servers/{server_id}/os-instance-actions/{request_id}", instance_actions.show, "GET",
       IA + "show"),

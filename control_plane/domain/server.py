@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from control_plane.domain import states
 from control_plane.domain.base import register
-from control_plane.faults import BadRequest, Conflict
+from control_plane.faults import BadRequest, Conflict, NotFound, QuotaExceeded
 
 
 class Server(Aggregate):
@@ -182,6 +182,22 @@ class Server(Aggregate):
         def apply(self, s: Server) -> None:
             s.locked_by = None
 
+    class MetadataSet(Aggregate.Event):
+        TOPIC = "ServerMetadataSet"
+        metadata: dict[str, str]
+        replace: bool
+
+        def apply(self, s: Server) -> None:
+            s.metadata = dict(self.metadata) if self.replace else {**s.metadata,
+                                                                   **self.metadata}
+
+    class MetadataItemDeleted(Aggregate.Event):
+        TOPIC = "ServerMetadataItemDeleted"
+        key: str
+
+        def apply(self, s: Server) -> None:
+            s.metadata = {k: v for k, v in s.metadata.items() if k != self.key}
+
     class SecurityGroupAdded(Aggregate.Event):
         TOPIC = "ServerSecurityGroupAdded"
         name: str
@@ -326,6 +342,20 @@ class Server(Aggregate):
         self._require_not_deleted()
         if self.locked_by is not None:
             self.trigger_event(self.Unlocked, timestamp=now)
+
+    def set_metadata(self, metadata: dict[str, str], replace: bool, limit: int,
+                     now: dt.datetime) -> None:
+        self._require_not_deleted()
+        merged = dict(metadata) if replace else {**self.metadata, **metadata}
+        if 0 <= limit < len(merged):
+            raise QuotaExceeded(f"Maximum number of metadata items exceeds {limit}")
+        self.trigger_event(self.MetadataSet, metadata=metadata, replace=replace, timestamp=now)
+
+    def delete_metadata_item(self, key: str, now: dt.datetime) -> None:
+        self._require_not_deleted()
+        if key not in self.metadata:
+            raise NotFound("Metadata item was not found")
+        self.trigger_event(self.MetadataItemDeleted, key=key, timestamp=now)
 
     def add_security_group(self, name: str, now: dt.datetime) -> None:
         self._require_not_deleted()

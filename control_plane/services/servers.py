@@ -168,3 +168,22 @@ async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) ->
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def set_metadata(deps: Deps, cmd: c.SetServerMetadata, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.set_metadata(dict(cmd.metadata), cmd.replace,
+                            deps.settings.quotas["metadata_items"], now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def delete_metadata_item(deps: Deps, cmd: c.DeleteServerMetadataItem,
+                               ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        (await load_visible(uow, cmd.server_id, ctx)).delete_metadata_item(cmd.key, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
