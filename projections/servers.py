@@ -163,6 +163,10 @@ class ServersProjection(Projection):
         action = simple_actions.DONE[e.event_type]
         await self._set_state(conn, e, action.final_vm_state, None, action.final_power_state)
 
+    @on("ServerStateReset")
+    async def state_reset(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, e.data["vm_state"], None)
+
     @on("ServerMetadataSet", "ServerMetadataItemDeleted")
     async def metadata(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         if e.event_type == "ServerMetadataItemDeleted":

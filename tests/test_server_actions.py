@@ -273,3 +273,21 @@ async def test_resize_confirm_and_revert(system: System, api: Api, admin: Api,
               ).json()["instanceAction"]
     assert {e["event"] for e in detail["events"]} == {"conductor_migrate_server",
                                                       "compute_finish_resize"}
+
+
+async def test_reset_state_is_for_admins(system: System, api: Api, admin: Api,
+                                         driver: FakeDriver) -> None:
+    driver.fail_next_spawns(1)
+    sid = (await api.create_server("broken"))["id"]
+    await api.wait_status(sid, "ERROR")
+    r = await api.post(f"/servers/{sid}/action", {"os-resetState": {"state": "active"}})
+    assert_error(r, 403, "forbidden", "Policy doesn't allow "
+                 "os_compute_api:os-admin-actions:reset_state to be performed.")
+    r = await admin.post(f"/servers/{sid}/action", {"os-resetState": {"state": "wobbly"}})
+    assert r.status_code == 400
+    r = await admin.post(f"/servers/{sid}/action", {"os-resetState": {"state": "active"}})
+    assert r.status_code == 202
+    body = (await api.get(f"/servers/{sid}")).json()["server"]
+    assert body["status"] == "ACTIVE" and body["OS-EXT-STS:task_state"] is None
+    types = [e.event_type for e in await system.store.read_stream(sid)]
+    assert types[-1] == "ServerStateReset"

@@ -40,6 +40,8 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
                             schema.security_group("removeSecurityGroup"),
                             "removeSecurityGroup"),
+    "os-resetState": ("os_compute_api:os-admin-actions:reset_state", schema.reset_state,
+                      "resetState"),
     "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
     "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), "unlock"),
 }
@@ -106,7 +108,7 @@ async def action(request: Request) -> Response:
         await common.bus(request).handle(c.RevertResize(server_id), ctx)
         return common.empty(202)
     reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
-    argument = ""
+    argument = data[key]["state"] if key == "os-resetState" else ""
     if key.endswith("SecurityGroup"):
         argument = data[key]["name"]
         if key == "addSecurityGroup" and argument != "default":

@@ -182,6 +182,16 @@ class Server(Aggregate):
         def apply(self, s: Server) -> None:
             s.locked_by = None
 
+    class StateReset(Aggregate.Event):
+        """An admin forced the vm_state (os-resetState); the task is cleared."""
+
+        TOPIC = "ServerStateReset"
+        vm_state: str
+
+        def apply(self, s: Server) -> None:
+            s.vm_state = self.vm_state
+            s.task_state = None
+
     class MetadataSet(Aggregate.Event):
         TOPIC = "ServerMetadataSet"
         metadata: dict[str, str]
@@ -342,6 +352,10 @@ class Server(Aggregate):
         self._require_not_deleted()
         if self.locked_by is not None:
             self.trigger_event(self.Unlocked, timestamp=now)
+
+    def reset_state(self, vm_state: str, now: dt.datetime) -> None:
+        self._require_not_deleted()
+        self.trigger_event(self.StateReset, vm_state=vm_state, timestamp=now)
 
     def set_metadata(self, metadata: dict[str, str], replace: bool, limit: int,
                      now: dt.datetime) -> None:

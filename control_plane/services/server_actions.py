@@ -18,7 +18,9 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
     async def work(uow: UnitOfWork) -> None:
         server = await load_visible(uow, cmd.server_id, ctx)
         stamp = now()
-        if cmd.action in ("addSecurityGroup", "removeSecurityGroup"):
+        if cmd.action == "resetState":
+            server.reset_state(cmd.argument, stamp)
+        elif cmd.action in ("addSecurityGroup", "removeSecurityGroup"):
             if cmd.action == "addSecurityGroup":
                 server.add_security_group(cmd.argument, stamp)
             else:

@@ -90,3 +90,18 @@ resize: dict[str, Any] = {
     "required": ["resize"],
     "additionalProperties": False,
 }
+
+
+reset_state: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "os-resetState": {
+            "type": "object",
+            "properties": {"state": {"type": "string", "enum": ["active", "error"]}},
+            "required": ["state"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["os-resetState"],
+    "additionalProperties": False,
+}
