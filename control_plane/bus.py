@@ -16,6 +16,7 @@ from control_plane.services import (
     keypairs,
     server_actions,
     server_resize,
+    server_snapshot,
     servers,
 )
 
@@ -72,6 +73,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RequestServerAction: server_actions.request_action,
     c.RebuildServer: server_actions.rebuild,
     c.CompleteServerAction: server_actions.complete_action,
+    c.CreateServerImage: server_snapshot.create_image,
+    c.FinishServerImage: server_snapshot.finish_image,
     c.ResizeServer: server_resize.request_resize,
     c.ConfirmResize: server_resize.confirm_resize,
     c.RevertResize: server_resize.revert_resize,

@@ -362,3 +362,25 @@ class FinishRevertResize(Command):
     server_id: str
     host: str
     started_at: str
+
+
+# -- snapshots and backups --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateServerImage(Command):
+    server_id: str
+    name: str
+    metadata: dict[str, str]
+    kind: str = "snapshot"  # or backup
+    backup_type: str | None = None
+    rotation: int | None = None
+
+
+@dataclass(frozen=True)
+class FinishServerImage(Command):
+    server_id: str
+    host: str
+    image_id: str
+    size: int
+    started_at: str

@@ -75,6 +75,10 @@ class HypervisorDriver(abc.ABC):
         The source copy stays until the move is confirmed or reverted."""
 
     @abc.abstractmethod
+    async def snapshot(self, host: str, server_id: str, image_id: str) -> int:
+        """Copy the guest's disk into a new image; returns its size in bytes."""
+
+    @abc.abstractmethod
     async def pause(self, host: str, server_id: str) -> None:
         """Freeze the guest's vCPUs in memory."""
 

@@ -115,6 +115,12 @@ class FakeDriver(HypervisorDriver):
         self._host(target).instances[spec.server_id] = InstanceInfo(
             spec.server_id, RUNNING, dict(info.addresses))
 
+    async def snapshot(self, host: str, server_id: str, image_id: str) -> int:
+        self._instance(host, server_id)
+        await self._delay()
+        self.calls["snapshot"] = self.calls.get("snapshot", 0) + 1
+        return 12_582_912  # what a small qcow2 snapshot weighs
+
     async def rebuild(self, host: str, server_id: str, image_ref: str) -> None:
         await self._power(host, server_id, "rebuild", RUNNING)
 

@@ -16,7 +16,7 @@ from control_plane import commands as c
 from control_plane.bus import MessageBus
 from control_plane.context import now
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import server_resize, states
+from control_plane.domain import server_resize, server_snapshot, states
 from control_plane.domain.server import Server
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.follower import Follower
@@ -38,10 +38,11 @@ ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
 # whose worker reacts to each
 RESIZE = {"ServerResizeScheduled": "host", "ServerResizeConfirmed": "source_host",
           "ServerRevertResizeRequested": None}
+SNAPSHOT = "ServerSnapshotRequested"
 
 
 class ComputeWorker(Follower):
-    types = ("ServerScheduled", "ServerDeleteRequested", *ACTIONS, *RESIZE)
+    types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -151,6 +152,14 @@ class ComputeWorker(Follower):
                 return
             await self.bus.handle(c.MarkServerSpawned(
                 event.stream_id, server.host, started, info.addresses), ctx)
+        elif event.event_type == SNAPSHOT:
+            if server.task_state not in (server_snapshot.IMAGE_SNAPSHOT,
+                                         server_snapshot.IMAGE_BACKUP):
+                return
+            image_id = event.data["image_id"]
+            size = await self.driver.snapshot(server.host, event.stream_id, image_id)
+            await self.bus.handle(c.FinishServerImage(event.stream_id, server.host, image_id,
+                                                      size, started), ctx)
         elif event.event_type in ACTIONS:
             await self._power_action(event, server, ACTIONS[event.event_type], started)
         elif event.event_type == "ServerDeleteRequested":

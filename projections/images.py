@@ -59,6 +59,12 @@ class ImagesProjection(Projection):
             e.stream_id, e.data["key"], ts(e),
         )
 
+    @on("ImageActivated")
+    async def activated(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute(
+            "UPDATE v_images SET status = 'active', size = $2, updated_at = $3 WHERE id = $1",
+            e.stream_id, e.data["size"], ts(e))
+
     @on("ImageDeleted")
     async def deleted(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await conn.execute("DELETE FROM v_images WHERE id = $1", e.stream_id)

@@ -163,6 +163,13 @@ class ServersProjection(Projection):
         action = simple_actions.DONE[e.event_type]
         await self._set_state(conn, e, action.final_vm_state, None, action.final_power_state)
 
+    @on("ServerSnapshotRequested", "ServerSnapshotTaken")
+    async def snapshot(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        task = None
+        if e.event_type == "ServerSnapshotRequested":
+            task = "image_backup" if e.data["kind"] == "backup" else "image_snapshot"
+        await self._set_task(conn, e, task)
+
     @on("ServerStateReset")
     async def state_reset(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await self._set_state(conn, e, e.data["vm_state"], None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from control_plane.bootstrap import System
 from drivers.fake import FakeDriver
 from tests.conftest import Api, assert_error
@@ -14,10 +16,14 @@ async def _active(api: Api, name: str = "acting") -> str:
     return sid
 
 
-async def act(api: Api, sid: str, body: object) -> int:
-    r = await api.post(f"/servers/{sid}/action", body)
-    assert r.status_code in (202, 400, 404, 409), r.text
-    return r.status_code
+async def _idle(api: Api, sid: str) -> None:
+    """Wait until the server has no task (a snapshot keeps the status ACTIVE)."""
+    for _ in range(300):
+        body = (await api.get(f"/servers/{sid}")).json()["server"]
+        if body["OS-EXT-STS:task_state"] is None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{sid} stayed busy")
 
 
 async def test_stop_then_start(api: Api, admin: Api, driver: FakeDriver) -> None:
@@ -291,3 +297,39 @@ async def test_reset_state_is_for_admins(system: System, api: Api, admin: Api,
     assert body["status"] == "ACTIVE" and body["OS-EXT-STS:task_state"] is None
     types = [e.event_type for e in await system.store.read_stream(sid)]
     assert types[-1] == "ServerStateReset"
+
+
+async def test_create_image_and_rotated_backups(system: System, api: Api, other: Api,
+                                                driver: FakeDriver) -> None:
+    sid = await _active(api)
+    r = await api.post(f"/servers/{sid}/action",
+                       {"createImage": {"name": "snap", "metadata": {"why": "test"}}})
+    assert r.status_code == 202 and r.content == b""
+    image_id = r.headers["location"].rsplit("/", 1)[-1]
+    assert r.headers["location"].endswith(f"/v2.1/images/{image_id}")
+    for _ in range(200):
+        image = (await api.get(f"/images/{image_id}")).json()["image"]
+        if image["status"] == "ACTIVE":
+            break
+        await asyncio.sleep(0.02)
+    assert image["status"] == "ACTIVE" and image["name"] == "snap"
+    assert image["metadata"]["why"] == "test" and image["metadata"]["image_type"] == "snapshot"
+    assert image["metadata"]["instance_uuid"] == sid and image["server"]["id"] == sid
+    assert image["OS-EXT-IMG-SIZE:size"] > 0
+    assert (await other.get(f"/images/{image_id}")).status_code == 404  # private
+    await _idle(api, sid)
+    # backups: only the newest `rotation` of a type survive
+    made = []
+    for i in range(3):
+        r = await api.post(f"/servers/{sid}/action", {"createBackup": {
+            "name": f"b{i}", "backup_type": "daily", "rotation": 2}})
+        assert r.status_code == 202
+        made.append(r.headers["location"].rsplit("/", 1)[-1])
+        await _idle(api, sid)
+    await asyncio.sleep(0.1)
+    listed = {i["id"] for i in (await api.get("/images?type=backup")).json()["images"]}
+    assert listed == set(made[1:])
+    assert driver.calls["snapshot"] == 4
+    # refused while a task runs, and for a bad body
+    r = await api.post(f"/servers/{sid}/action", {"createBackup": {"name": "x"}})
+    assert r.status_code == 400

@@ -40,6 +40,10 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
     "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
                             schema.security_group("removeSecurityGroup"),
                             "removeSecurityGroup"),
+    "createImage": ("os_compute_api:servers:create_image", schema.create_image(),
+                    "createImage"),
+    "createBackup": ("os_compute_api:os-create-backup", schema.create_backup(),
+                     "createBackup"),
     "os-resetState": ("os_compute_api:os-admin-actions:reset_state", schema.reset_state,
                       "resetState"),
     "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
@@ -101,6 +105,14 @@ async def action(request: Request) -> Response:
         await common.bus(request).handle(
             c.ResizeServer(server_id, str(data["resize"]["flavorRef"])), ctx)
         return common.empty(202)
+    if key in ("createImage", "createBackup"):
+        args = data[key]
+        image_id = await common.bus(request).handle(c.CreateServerImage(
+            server_id, args["name"], args.get("metadata", {}),
+            "snapshot" if key == "createImage" else "backup", args.get("backup_type"),
+            int(args["rotation"]) if "rotation" in args else None), ctx)
+        location = common.links(request, "images", image_id)[0]["href"]
+        return Response(status_code=202, headers={"Location": location})
     if key == "confirmResize":
         await common.bus(request).handle(c.ConfirmResize(server_id), ctx)
         return common.empty(204)

@@ -33,6 +33,7 @@ class Image(Aggregate):
             i.name = self.name
             i.metadata = dict(self.metadata)
             i.deleted = False
+            i.status = self.status
 
     class MetadataSet(Aggregate.Event):
         TOPIC = "ImageMetadataSet"
@@ -52,6 +53,15 @@ class Image(Aggregate):
         def apply(self, i: Image) -> None:
             i.metadata.pop(self.key, None)
 
+    class Activated(Aggregate.Event):
+        """The image's data was uploaded (a server snapshot finished)."""
+
+        TOPIC = "ImageActivated"
+        size: int
+
+        def apply(self, i: Image) -> None:
+            i.status = "active"
+
     class Deleted(Aggregate.Event):
         TOPIC = "ImageDeleted"
 
@@ -61,6 +71,7 @@ class Image(Aggregate):
     name: str
     metadata: dict[str, str]
     deleted: bool
+    status: str
 
     def __init__(self) -> None:
         pass
@@ -76,6 +87,10 @@ class Image(Aggregate):
         if key not in self.metadata:
             raise NotFound("Invalid metadata key")
         self.trigger_event(self.MetadataItemDeleted, key=key, timestamp=now)
+
+    def activate(self, size: int, now: dt.datetime) -> None:
+        if self.status != "active" and not self.deleted:
+            self.trigger_event(self.Activated, size=size, timestamp=now)
 
     def delete(self, now: dt.datetime) -> None:
         self.trigger_event(self.Deleted, timestamp=now)

@@ -105,3 +105,41 @@ reset_state: dict[str, Any] = {
     "required": ["os-resetState"],
     "additionalProperties": False,
 }
+
+
+def create_image() -> dict[str, Any]:
+    from control_plane.api.schemas import servers
+
+    return {
+        "type": "object",
+        "properties": {"createImage": {
+            "type": "object",
+            "properties": {"name": servers.name, "metadata": servers.metadata},
+            "required": ["name"],
+            "additionalProperties": False,
+        }},
+        "required": ["createImage"],
+        "additionalProperties": False,
+    }
+
+
+def create_backup() -> dict[str, Any]:
+    from control_plane.api.schemas import servers
+
+    return {
+        "type": "object",
+        "properties": {"createBackup": {
+            "type": "object",
+            "properties": {
+                "name": servers.name,
+                "backup_type": {"type": "string"},
+                "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$",
+                             "minimum": 0},
+                "metadata": servers.metadata,
+            },
+            "required": ["name", "backup_type", "rotation"],
+            "additionalProperties": False,
+        }},
+        "required": ["createBackup"],
+        "additionalProperties": False,
+    }
