@@ -384,3 +384,49 @@ class FinishServerImage(Command):
     image_id: str
     size: int
     started_at: str
+
+
+# -- shelve -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShelveServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class ShelveOffloadServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class UnshelveServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class ScheduleUnshelve(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class FinishShelve(Command):
+    server_id: str
+    host: str
+    started_at: str
+    offload: bool
+    size: int
+
+
+@dataclass(frozen=True)
+class FinishOffload(Command):
+    server_id: str
+    host: str
+    started_at: str
+
+
+@dataclass(frozen=True)
+class FinishUnshelve(Command):
+    server_id: str
+    host: str
+    started_at: str

@@ -19,11 +19,18 @@ def caused_by(event: RecordedEvent, actor: str) -> RequestContext:
     )
 
 
+# events that need a host found for an existing server, and the command that finds it
+MOVES: dict[str, type[c.ScheduleResize] | type[c.ScheduleUnshelve]] = {
+    "ServerResizeRequested": c.ScheduleResize,
+    "ServerUnshelveRequested": c.ScheduleUnshelve,  # a no-op unless it was offloaded
+}
+
+
 class Scheduler(Follower):
     """Places new servers, a request's worth at a time (one append per request)."""
 
     name = "scheduler"
-    types = ("ServerCreated", "ServerResizeRequested")
+    types = ("ServerCreated", "ServerResizeRequested", "ServerUnshelveRequested")
     batched = True
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus) -> None:
@@ -33,8 +40,8 @@ class Scheduler(Follower):
     async def handle_batch(self, events: list[RecordedEvent]) -> None:
         groups: dict[str, list[RecordedEvent]] = {}
         for event in events:
-            if event.event_type == "ServerResizeRequested":
-                await self.bus.handle(c.ScheduleResize(event.stream_id),
+            if event.event_type in MOVES:
+                await self.bus.handle(MOVES[event.event_type](event.stream_id),
                                       caused_by(event, "scheduler"))
                 continue
             groups.setdefault(event.metadata.get("request_id", ""), []).append(event)

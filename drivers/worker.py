@@ -16,7 +16,7 @@ from control_plane import commands as c
 from control_plane.bus import MessageBus
 from control_plane.context import now
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import server_resize, server_snapshot, states
+from control_plane.domain import server_resize, server_shelve, server_snapshot, states
 from control_plane.domain.server import Server
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.follower import Follower
@@ -39,10 +39,13 @@ ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
 RESIZE = {"ServerResizeScheduled": "host", "ServerResizeConfirmed": "source_host",
           "ServerRevertResizeRequested": None}
 SNAPSHOT = "ServerSnapshotRequested"
+SHELVE = ("ServerShelveRequested", "ServerShelveOffloadRequested", "ServerUnshelveRequested",
+          "ServerUnshelveScheduled")
 
 
 class ComputeWorker(Follower):
-    types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE)
+    types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE,
+             *SHELVE)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -123,9 +126,45 @@ class ComputeWorker(Follower):
             await self.driver.destroy(host, sid)
             await self.bus.handle(c.FinishRevertResize(sid, host, started), ctx)
 
+    async def _shelve(self, event: RecordedEvent, server: Server) -> None:
+        host, sid = server.host, event.stream_id
+        if host not in self.hosts:
+            return
+        assert host is not None
+        ctx = caused_by(event, self.name)
+        started = now().isoformat()
+        kind = event.event_type
+        if kind == "ServerShelveRequested" and server.task_state == server_shelve.SHELVING:
+            size = await self.driver.snapshot(host, sid, event.data["image_id"])
+            offload = bool(event.data["offload"])
+            if offload:
+                await self.driver.destroy(host, sid)
+            else:
+                await self.driver.power_off(host, sid)
+            await self.bus.handle(c.FinishShelve(sid, host, started, offload, size), ctx)
+        elif kind == "ServerShelveOffloadRequested" and \
+                server.task_state == server_shelve.OFFLOADING:
+            await self.driver.destroy(host, sid)
+            await self.bus.handle(c.FinishOffload(sid, host, started), ctx)
+        elif kind == "ServerUnshelveRequested" and server.task_state == server_shelve.UNSHELVING:
+            await self.driver.power_on(host, sid)  # shelved, not offloaded: still here
+            await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
+        elif kind == "ServerUnshelveScheduled" and server.task_state == server_shelve.SPAWNING:
+            f = server.flavor
+            await self.driver.spawn(host, InstanceSpec(
+                server_id=sid, name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
+                disk_gb=f["disk"], image_ref=server.shelved_image or server.image_ref,
+                metadata=server.metadata))
+            await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
+
     async def handle(self, event: RecordedEvent) -> None:
         if event.event_type in RESIZE:
             await self._resize(event)
+            return
+        if event.event_type in SHELVE:
+            server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+            if server is not None:
+                await self._shelve(event, server)
             return
         if event.event_type == "ServerScheduled" and event.data["host"] not in self.hosts:
             return

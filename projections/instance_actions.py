@@ -20,16 +20,22 @@ _OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
           "ServerStopRequested": "stop", "ServerStartRequested": "start",
           "ServerRebootRequested": "reboot", "ServerRebuildRequested": "rebuild",
           "ServerResizeRequested": "resize", "ServerRevertResizeRequested": "revertResize",
+          "ServerShelveRequested": "shelve", "ServerShelveOffloadRequested": "shelveOffload",
+          "ServerUnshelveRequested": "unshelve",
           **{t: a.name for t, a in simple_actions.REQUESTED.items()}}
 # the compute step that finishes each action, as Nova names it
 _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
           "ServerRebooted": "compute_reboot_instance",
           "ServerRebuilt": "compute_rebuild_instance",
           "ServerResized": "compute_finish_resize",
+          "ServerShelved": "compute_shelve_instance",
+          "ServerShelveOffloaded": "compute_shelve_offload_instance",
+          "ServerUnshelved": "compute_unshelve_instance",
           "ServerResizeReverted": "compute_finish_revert_resize",
           **{t: a.compute_event for t, a in simple_actions.DONE.items()}}
 _FAILED_STEPS = {"stop": "compute_stop_instance", "start": "compute_start_instance",
                  "reboot": "compute_reboot_instance", "rebuild": "compute_rebuild_instance",
+                 "unshelve": "compute_unshelve_instance",
                  **{a.name: a.compute_event for a in simple_actions.ACTIONS.values()}}
 
 

@@ -170,6 +170,32 @@ class ServersProjection(Projection):
             task = "image_backup" if e.data["kind"] == "backup" else "image_snapshot"
         await self._set_task(conn, e, task)
 
+    @on("ServerShelveRequested", "ServerShelveOffloadRequested", "ServerUnshelveRequested")
+    async def shelve_task(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_task(conn, e, {"ServerShelveRequested": "shelving",
+                                       "ServerShelveOffloadRequested": "shelving_offloading",
+                                       "ServerUnshelveRequested": "unshelving",
+                                       }[e.event_type])
+
+    @on("ServerShelved")
+    async def shelved(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.SHELVED, None, states.SHUTDOWN)
+
+    @on("ServerShelveOffloaded")
+    async def offloaded(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.SHELVED_OFFLOADED, None, states.SHUTDOWN,
+                              ", host = NULL, node = NULL")
+
+    @on("ServerUnshelveScheduled")
+    async def unshelve_scheduled(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await conn.execute("UPDATE v_servers SET host = $2, node = $2 WHERE id = $1",
+                           e.stream_id, e.data["host"])
+        await self._set_task(conn, e, "spawning")
+
+    @on("ServerUnshelved")
+    async def unshelved(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        await self._set_state(conn, e, states.ACTIVE, None, states.RUNNING)
+
     @on("ServerStateReset")
     async def state_reset(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await self._set_state(conn, e, e.data["vm_state"], None)

@@ -1,8 +1,10 @@
-"""Server actions over HTTP: os-stop, os-start, reboot; states, conflicts, history."""
+"""Server actions over HTTP: every action, its states, refused transitions, history."""
 
 from __future__ import annotations
 
 import asyncio
+
+import pytest
 
 from control_plane.bootstrap import System
 from drivers.fake import FakeDriver
@@ -333,3 +335,43 @@ async def test_create_image_and_rotated_backups(system: System, api: Api, other:
     # refused while a task runs, and for a bad body
     r = await api.post(f"/servers/{sid}/action", {"createBackup": {"name": "x"}})
     assert r.status_code == 400
+
+
+async def test_shelve_offload_unshelve(system: System, api: Api, admin: Api,
+                                       driver: FakeDriver) -> None:
+    sid = await _active(api)
+    assert (await api.post(f"/servers/{sid}/action", {"shelve": None})).status_code == 202
+    body = await admin.wait_status(sid, "SHELVED_OFFLOADED")  # offloaded at once by default
+    assert body["OS-EXT-SRV-ATTR:host"] is None and sid not in driver.instance_ids()
+    async with system.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM v_host_claims WHERE server_id = $1",
+                                   sid) == 0
+        image = await conn.fetchrow("SELECT * FROM v_images WHERE server_id = $1", sid)
+    assert image["name"] == "acting-shelved" and image["status"] == "active"
+    r = await api.post(f"/servers/{sid}/action", {"shelve": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'shelve' instance {sid} while it is in vm_state shelved_offloaded")
+    assert (await api.post(f"/servers/{sid}/action", {"unshelve": None})).status_code == 202
+    body = await admin.wait_status(sid, "ACTIVE")
+    assert body["OS-EXT-SRV-ATTR:host"] and sid in driver.instance_ids()
+    async with system.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM v_images WHERE server_id = $1",
+                                   sid) == 0  # the shelved snapshot is gone
+    actions = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
+    assert [a["action"] for a in actions][:2] == ["unshelve", "shelve"]
+
+
+async def test_shelve_without_offload(monkeypatch: pytest.MonkeyPatch, api: Api, admin: Api,
+                                      driver: FakeDriver) -> None:
+    monkeypatch.setenv("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "-1")
+    sid = await _active(api)
+    await api.post(f"/servers/{sid}/action", {"shelve": None})
+    body = await admin.wait_status(sid, "SHELVED")
+    assert body["OS-EXT-STS:power_state"] == 4 and body["OS-EXT-SRV-ATTR:host"]
+    r = await api.post(f"/servers/{sid}/action", {"shelveOffload": None})
+    assert r.status_code == 403  # admin only by Nova's default policy
+    assert (await admin.post(f"/servers/{sid}/action", {"shelveOffload": None})
+            ).status_code == 202
+    await admin.wait_status(sid, "SHELVED_OFFLOADED")
+    await api.post(f"/servers/{sid}/action", {"unshelve": None})
+    await admin.wait_status(sid, "ACTIVE")

@@ -44,6 +44,11 @@ ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
                     "createImage"),
     "createBackup": ("os_compute_api:os-create-backup", schema.create_backup(),
                      "createBackup"),
+    "shelve": ("os_compute_api:os-shelve:shelve", schema.no_argument("shelve"), "shelve"),
+    "shelveOffload": ("os_compute_api:os-shelve:shelve_offload",
+                      schema.no_argument("shelveOffload"), "shelveOffload"),
+    "unshelve": ("os_compute_api:os-shelve:unshelve", schema.no_argument("unshelve"),
+                 "unshelve"),
     "os-resetState": ("os_compute_api:os-admin-actions:reset_state", schema.reset_state,
                       "resetState"),
     "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
@@ -113,6 +118,11 @@ async def action(request: Request) -> Response:
             int(args["rotation"]) if "rotation" in args else None), ctx)
         location = common.links(request, "images", image_id)[0]["href"]
         return Response(status_code=202, headers={"Location": location})
+    shelving = {"shelve": c.ShelveServer, "shelveOffload": c.ShelveOffloadServer,
+                "unshelve": c.UnshelveServer}
+    if key in shelving:
+        await common.bus(request).handle(shelving[key](server_id), ctx)
+        return common.empty(202)
     if key == "confirmResize":
         await common.bus(request).handle(c.ConfirmResize(server_id), ctx)
         return common.empty(204)

@@ -4,6 +4,7 @@ from control_plane.domain import (  # noqa: F401 - they register their event typ
     server_actions,
     server_rebuild,
     server_resize,
+    server_shelve,
     server_snapshot,
 )
 from control_plane.domain.flavor import Flavor

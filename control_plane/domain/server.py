@@ -266,6 +266,7 @@ class Server(Aggregate):
     resize_return_to: str
     resize_source: str
     resize_target: str
+    shelved_image: str | None  # set by a shelve (control_plane.domain.server_shelve)
 
     def __init__(self) -> None:
         pass

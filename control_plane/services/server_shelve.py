@@ -1,0 +1,135 @@
+"""Shelve commands. With CONTROL_PLANE_SHELVED_OFFLOAD_TIME=0 (Nova's default) a shelved
+server is offloaded at once; with -1 it stays on its host until shelveOffload."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from control_plane import commands as c
+from control_plane.context import RequestContext, now
+from control_plane.deps import Deps
+from control_plane.domain import server_shelve as shelve
+from control_plane.domain.host import ComputeHost, host_stream_id
+from control_plane.domain.image import Image
+from control_plane.domain.server import Server
+from control_plane.services.compute import NO_VALID_HOST, disk_need
+from control_plane.services.servers import load_visible
+from control_plane.uow import UnitOfWork, retrying
+
+
+def offload_at_once() -> bool:
+    return os.environ.get("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "0") == "0"
+
+
+async def _release(uow: UnitOfWork, host_name: str | None, server_id: str) -> None:
+    if host_name:
+        host = await uow.get(ComputeHost, host_stream_id(host_name))
+        if host is not None:
+            host.release(server_id, now())
+
+
+async def request_shelve(deps: Deps, cmd: c.ShelveServer, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        stamp = now()
+        image_id = uuid.uuid4()
+        shelve.request(server, str(image_id), offload_at_once(), stamp)
+        uow.add(Image.register_image(
+            image_id, stamp, name=f"{server.name}-shelved", status="saving",
+            disk_format="qcow2", container_format="bare", size=0, min_ram=0,
+            min_disk=server.flavor["disk"], visibility="private", owner=server.project_id,
+            metadata={"instance_uuid": cmd.server_id, "image_type": "snapshot",
+                      "base_image_ref": server.image_ref}, server_id=cmd.server_id))
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def request_offload(deps: Deps, cmd: c.ShelveOffloadServer, ctx: RequestContext
+                          ) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        shelve.request_offload(server, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def request_unshelve(deps: Deps, cmd: c.UnshelveServer, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        shelve.request_unshelve(server, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def schedule_unshelve(deps: Deps, cmd: c.ScheduleUnshelve, ctx: RequestContext
+                            ) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is None or server.host is not None or server.task_state != shelve.UNSHELVING:
+            return
+        f = server.flavor
+        need = (f["vcpus"], f["ram"], disk_need(f))
+        async with deps.pool.acquire() as conn:
+            names = [r["host"] for r in await conn.fetch("SELECT host FROM v_hosts")]
+        hosts = [h for h in (await uow.get_many(
+            ComputeHost, [host_stream_id(n) for n in names])).values() if h.fits(*need)]
+        stamp = now()
+        if not hosts:
+            server.fail_action("unshelve", stamp.isoformat(), NO_VALID_HOST, "", stamp)
+        else:
+            best = max(hosts, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))
+            best.claim(cmd.server_id, *need, stamp)
+            shelve.schedule_unshelve(server, best.host, stamp)
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def finish_shelve(deps: Deps, cmd: c.FinishShelve, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        stamp = now()
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is None:
+            return
+        image_id = server.shelved_image
+        freed = shelve.finish_shelve(server, cmd.started_at, cmd.offload, stamp)
+        await _release(uow, freed, cmd.server_id)
+        if image_id:
+            image = await uow.get(Image, uuid.UUID(image_id))
+            if image is not None:
+                image.activate(cmd.size, stamp)
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def finish_offload(deps: Deps, cmd: c.FinishOffload, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is not None:
+            await _release(uow, shelve.finish_offload(server, cmd.started_at, now()),
+                           cmd.server_id)
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def finish_unshelve(deps: Deps, cmd: c.FinishUnshelve, ctx: RequestContext) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        stamp = now()
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        image_id = shelve.finish_unshelve(server, cmd.started_at, stamp) if server else None
+        if image_id:  # the shelved snapshot has served its purpose
+            image = await uow.get(Image, uuid.UUID(image_id))
+            if image is not None and not image.deleted:
+                image.delete(stamp)
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
