@@ -125,3 +125,14 @@ class ComputeHost(Aggregate):
 
 
 register(ComputeHost)
+
+
+def best_host(hosts: list[ComputeHost], vcpus: int, memory_mb: int, disk_gb: int,
+              zone: str | None = None) -> ComputeHost | None:
+    """The placement policy: of the hosts with room (in ``zone``, if given), the one with
+    the most free RAM; ties go to the host name. None when nothing fits."""
+    fitting = [h for h in hosts if h.fits(vcpus, memory_mb, disk_gb)
+               and (zone is None or h.availability_zone == zone)]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))

@@ -8,7 +8,7 @@ from typing import Any
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
-from control_plane.domain.host import ComputeHost, host_stream_id
+from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.server import Server
 from control_plane.uow import UnitOfWork, retrying
 
@@ -35,8 +35,19 @@ async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestCont
     await retrying(deps.store, work, key=f"host:{cmd.host}")
 
 
-def disk_need(flavor: dict[str, Any]) -> int:
-    return int(flavor["disk"] + flavor["ephemeral"] + (flavor["swap"] + 1023) // 1024)
+def resources(flavor: dict[str, Any]) -> tuple[int, int, int]:
+    """What a flavor takes on a host: vCPUs, RAM (MB), disk (GB: root + ephemeral + swap)."""
+    disk = flavor["disk"] + flavor["ephemeral"] + (flavor["swap"] + 1023) // 1024
+    return int(flavor["vcpus"]), int(flavor["ram"]), int(disk)
+
+
+async def load_hosts(deps: Deps, uow: UnitOfWork, exclude: str | None = None
+                     ) -> list[ComputeHost]:
+    """Every registered compute host (but ``exclude``), as aggregates: their claims decide."""
+    async with deps.pool.acquire() as conn:
+        names = [r["host"] for r in await conn.fetch(
+            "SELECT host FROM v_hosts WHERE host IS DISTINCT FROM $1 ORDER BY host", exclude)]
+    return list((await uow.get_many(ComputeHost, [host_stream_id(n) for n in names])).values())
 
 
 async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestContext,
@@ -52,26 +63,19 @@ async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestConte
     async def work(uow: UnitOfWork) -> dict[str, str | None]:
         ids = [uuid.UUID(s) for s in cmd.server_ids]
         servers = await uow.get_many(Server, ids)
-        async with deps.pool.acquire() as conn:
-            names = [r["host"] for r in await conn.fetch("SELECT host FROM v_hosts ORDER BY host")]
-        hosts = list((await uow.get_many(ComputeHost, [host_stream_id(h) for h in names])
-                      ).values())
+        hosts = await load_hosts(deps, uow)
         stamp = now()
         placed: dict[str, str | None] = {}
         for sid in ids:
             server = servers.get(sid)
             if server is None or server.deleted or server.host is not None:
                 continue
-            f = server.flavor
-            need = (f["vcpus"], f["ram"], disk_need(f))
-            fitting = [h for h in hosts if h.fits(*need) and (
-                server.availability_zone is None
-                or h.availability_zone == server.availability_zone)]
-            if not fitting:
+            need = resources(server.flavor)
+            best = best_host(hosts, *need, zone=server.availability_zone)
+            if best is None:
                 server.fail_scheduling(NO_VALID_HOST, stamp)
                 placed[str(sid)] = None
                 continue
-            best = max(fitting, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))
             best.claim(str(sid), *need, stamp)
             server.schedule(best.host, best.host, best.availability_zone, stamp)
             placed[str(sid)] = best.host

@@ -10,9 +10,9 @@ from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain import server_resize as resize
-from control_plane.domain.host import ComputeHost, host_stream_id
+from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.server import Server
-from control_plane.services.compute import NO_VALID_HOST, disk_need
+from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
 from control_plane.services.servers import flavor_for, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
@@ -62,18 +62,12 @@ async def schedule_resize(deps: Deps, cmd: c.ScheduleResize, ctx: RequestContext
         if server is None or server.task_state != resize.RESIZE_PREP:
             return
         assert server.new_flavor is not None
-        f = server.new_flavor
-        need = (f["vcpus"], f["ram"], disk_need(f))
-        async with deps.pool.acquire() as conn:
-            names = [r["host"] for r in await conn.fetch(
-                "SELECT host FROM v_hosts WHERE host <> $1 ORDER BY host", server.host)]
-        hosts = [h for h in (await uow.get_many(
-            ComputeHost, [host_stream_id(n) for n in names])).values() if h.fits(*need)]
+        need = resources(server.new_flavor)
+        best = best_host(await load_hosts(deps, uow, exclude=server.host), *need)
         stamp = now()
-        if not hosts:
+        if best is None:
             resize.fail(server, NO_VALID_HOST, stamp.isoformat(), stamp)
         else:
-            best = max(hosts, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))
             best.claim(cmd.server_id, *need, stamp)
             resize.schedule(server, best.host, stamp)
         await uow.commit(ctx.metadata())

@@ -10,10 +10,10 @@ from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain import server_shelve as shelve
-from control_plane.domain.host import ComputeHost, host_stream_id
+from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.image import Image
 from control_plane.domain.server import Server
-from control_plane.services.compute import NO_VALID_HOST, disk_need
+from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
 from control_plane.services.servers import load_visible
 from control_plane.uow import UnitOfWork, retrying
 
@@ -74,17 +74,12 @@ async def schedule_unshelve(deps: Deps, cmd: c.ScheduleUnshelve, ctx: RequestCon
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
         if server is None or server.host is not None or server.task_state != shelve.UNSHELVING:
             return
-        f = server.flavor
-        need = (f["vcpus"], f["ram"], disk_need(f))
-        async with deps.pool.acquire() as conn:
-            names = [r["host"] for r in await conn.fetch("SELECT host FROM v_hosts")]
-        hosts = [h for h in (await uow.get_many(
-            ComputeHost, [host_stream_id(n) for n in names])).values() if h.fits(*need)]
+        need = resources(server.flavor)
+        best = best_host(await load_hosts(deps, uow), *need)
         stamp = now()
-        if not hosts:
+        if best is None:
             server.fail_action("unshelve", stamp.isoformat(), NO_VALID_HOST, "", stamp)
         else:
-            best = max(hosts, key=lambda h: (h.memory_mb - h.used()["memory_mb"], h.host))
             best.claim(cmd.server_id, *need, stamp)
             shelve.schedule_unshelve(server, best.host, stamp)
         await uow.commit(ctx.metadata())
