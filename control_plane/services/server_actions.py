@@ -10,7 +10,7 @@ from control_plane.deps import Deps
 from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import server_rebuild
 from control_plane.domain.server import Server
-from control_plane.services.servers import check_image, load_visible
+from control_plane.services.servers import act_on_server, check_image, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -52,13 +52,8 @@ async def rebuild(deps: Deps, cmd: c.RebuildServer, ctx: RequestContext) -> None
         if server_row is not None:
             image_ref = await check_image(conn, cmd.image_ref, server_row["flavor"])
 
-    async def work(uow: UnitOfWork) -> None:
-        server = await load_visible(uow, cmd.server_id, ctx)
-        server.check_lock(ctx.is_admin)
-        server_rebuild.request(server, image_ref, dict(cmd.changes), now())
-        await uow.commit(ctx.metadata())
-
-    await retrying(deps.store, work, key=cmd.server_id)
+    await act_on_server(deps, cmd.server_id, ctx, lambda server, stamp: server_rebuild.request(
+        server, image_ref, dict(cmd.changes), stamp))
 
 
 async def complete_action(deps: Deps, cmd: c.CompleteServerAction, ctx: RequestContext

@@ -13,7 +13,7 @@ from control_plane.domain import server_resize as resize
 from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.server import Server
 from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
-from control_plane.services.servers import flavor_for, load_visible
+from control_plane.services.servers import act_on_server, flavor_for, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -21,13 +21,8 @@ async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -
     async with deps.pool.acquire() as conn:
         flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
 
-    async def work(uow: UnitOfWork) -> None:
-        server = await load_visible(uow, cmd.server_id, ctx)
-        server.check_lock(ctx.is_admin)
-        resize.request(server, flavor, now())
-        await uow.commit(ctx.metadata())
-
-    await retrying(deps.store, work, key=cmd.server_id)
+    await act_on_server(deps, cmd.server_id, ctx,
+                        lambda server, stamp: resize.request(server, flavor, stamp))
 
 
 async def confirm_resize(deps: Deps, cmd: c.ConfirmResize, ctx: RequestContext) -> None:
@@ -45,13 +40,7 @@ async def confirm_resize(deps: Deps, cmd: c.ConfirmResize, ctx: RequestContext) 
 
 
 async def revert_resize(deps: Deps, cmd: c.RevertResize, ctx: RequestContext) -> None:
-    async def work(uow: UnitOfWork) -> None:
-        server = await load_visible(uow, cmd.server_id, ctx)
-        server.check_lock(ctx.is_admin)
-        resize.request_revert(server, now())
-        await uow.commit(ctx.metadata())
-
-    await retrying(deps.store, work, key=cmd.server_id)
+    await act_on_server(deps, cmd.server_id, ctx, resize.request_revert)
 
 
 async def schedule_resize(deps: Deps, cmd: c.ScheduleResize, ctx: RequestContext) -> None:

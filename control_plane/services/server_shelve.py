@@ -14,7 +14,7 @@ from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.image import Image
 from control_plane.domain.server import Server
 from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
-from control_plane.services.servers import load_visible
+from control_plane.services.servers import act_on_server, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -49,23 +49,11 @@ async def request_shelve(deps: Deps, cmd: c.ShelveServer, ctx: RequestContext) -
 
 async def request_offload(deps: Deps, cmd: c.ShelveOffloadServer, ctx: RequestContext
                           ) -> None:
-    async def work(uow: UnitOfWork) -> None:
-        server = await load_visible(uow, cmd.server_id, ctx)
-        server.check_lock(ctx.is_admin)
-        shelve.request_offload(server, now())
-        await uow.commit(ctx.metadata())
-
-    await retrying(deps.store, work, key=cmd.server_id)
+    await act_on_server(deps, cmd.server_id, ctx, shelve.request_offload)
 
 
 async def request_unshelve(deps: Deps, cmd: c.UnshelveServer, ctx: RequestContext) -> None:
-    async def work(uow: UnitOfWork) -> None:
-        server = await load_visible(uow, cmd.server_id, ctx)
-        server.check_lock(ctx.is_admin)
-        shelve.request_unshelve(server, now())
-        await uow.commit(ctx.metadata())
-
-    await retrying(deps.store, work, key=cmd.server_id)
+    await act_on_server(deps, cmd.server_id, ctx, shelve.request_unshelve)
 
 
 async def schedule_unshelve(deps: Deps, cmd: c.ScheduleUnshelve, ctx: RequestContext

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,3 +189,17 @@ async def delete_metadata_item(deps: Deps, cmd: c.DeleteServerMetadataItem,
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def act_on_server(deps: Deps, server_id: str, ctx: RequestContext,
+                        decide: Callable[[Server, dt.datetime], object]) -> None:
+    """The common shape of a user's server action: load the server (404 if not theirs),
+    refuse if locked, let the aggregate decide, append; retried on a concurrent change."""
+
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        decide(server, now())
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=server_id)
