@@ -1,9 +1,15 @@
-"""POST /servers/{id}/action: the server actions (os-stop, os-start, reboot so far)."""
+"""POST /servers/{id}/action: one table maps each body key to its rule, schema and handler.
+
+A handler takes (request, ctx, server_id, args) where args is the value under the
+body's single key, and returns the response. Modules with their own actions
+(consoles, networking, ...) contribute entries through ``register``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -17,62 +23,72 @@ from control_plane.context import RequestContext
 from control_plane.faults import BadRequest, NotFound
 from control_plane.services.servers import hostname_for
 
-# body key -> (policy rule, schema, command action)
-ACTIONS: dict[str, tuple[str, dict[str, Any], str]] = {
-    "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), "stop"),
-    "os-start": ("os_compute_api:servers:start", schema.no_argument("os-start"), "start"),
-    "reboot": ("os_compute_api:servers:reboot", schema.reboot, "reboot"),
-    "pause": ("os_compute_api:os-pause-server:pause", schema.no_argument("pause"), "pause"),
-    "unpause": ("os_compute_api:os-pause-server:unpause", schema.no_argument("unpause"),
-                "unpause"),
-    "suspend": ("os_compute_api:os-suspend-server:suspend", schema.no_argument("suspend"),
-                "suspend"),
-    "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
-               "resume"),
-    "rebuild": ("os_compute_api:servers:rebuild", schema.rebuild(), "rebuild"),
-    "resize": ("os_compute_api:servers:resize", schema.resize, "resize"),
-    "confirmResize": ("os_compute_api:servers:confirm_resize",
-                      schema.no_argument("confirmResize"), "confirmResize"),
-    "revertResize": ("os_compute_api:servers:revert_resize",
-                     schema.no_argument("revertResize"), "revertResize"),
-    "addSecurityGroup": ("os_compute_api:os-security-groups:add",
-                         schema.security_group("addSecurityGroup"), "addSecurityGroup"),
-    "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
-                            schema.security_group("removeSecurityGroup"),
-                            "removeSecurityGroup"),
-    "createImage": ("os_compute_api:servers:create_image", schema.create_image(),
-                    "createImage"),
-    "createBackup": ("os_compute_api:os-create-backup", schema.create_backup(),
-                     "createBackup"),
-    "shelve": ("os_compute_api:os-shelve:shelve", schema.no_argument("shelve"), "shelve"),
-    "shelveOffload": ("os_compute_api:os-shelve:shelve_offload",
-                      schema.no_argument("shelveOffload"), "shelveOffload"),
-    "unshelve": ("os_compute_api:os-shelve:unshelve", schema.no_argument("unshelve"),
-                 "unshelve"),
-    "os-resetState": ("os_compute_api:os-admin-actions:reset_state", schema.reset_state,
-                      "resetState"),
-    "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"), "lock"),
-    "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), "unlock"),
-}
-RULES = {key: rule for key, (rule, _, _) in ACTIONS.items()}
+ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
 
 
-async def _check_unlock_override(request: Request, ctx: RequestContext) -> None:
+def simple(action: str, status: int = 202) -> ActionHandler:
+    """An action that is a RequestServerAction with no argument."""
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        await common.bus(request).handle(c.RequestServerAction(server_id, action), ctx)
+        return common.empty(status)
+    return handler
+
+
+def command(make: Callable[[str], c.Command], status: int = 202) -> ActionHandler:
+    """An action that is one command on the server, answered with an empty body."""
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        await common.bus(request).handle(make(server_id), ctx)
+        return common.empty(status)
+    return handler
+
+
+async def _reboot(request: Request, ctx: RequestContext, server_id: str, args: Any
+                  ) -> Response:
+    await common.bus(request).handle(c.RequestServerAction(
+        server_id, "reboot", str(args["type"]).upper()), ctx)
+    return common.empty(202)
+
+
+async def _reset_state(request: Request, ctx: RequestContext, server_id: str, args: Any
+                       ) -> Response:
+    await common.bus(request).handle(c.RequestServerAction(
+        server_id, "resetState", argument=args["state"]), ctx)
+    return common.empty(202)
+
+
+def _security_group(action: str) -> ActionHandler:
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        name = args["name"]
+        if action == "addSecurityGroup" and name != "default":
+            # every project has "default"; other groups come with the security groups API
+            raise NotFound(f"Security group {name} not found for project {ctx.project_id}.")
+        await common.bus(request).handle(c.RequestServerAction(server_id, action,
+                                                               argument=name), ctx)
+        return common.empty(202)
+    return handler
+
+
+async def _unlock(request: Request, ctx: RequestContext, server_id: str, args: Any
+                  ) -> Response:
     """Unlocking a server an admin locked takes the unlock_override rule."""
     async with common.deps(request).pool.acquire() as conn:
         locked_by = await conn.fetchval(
-            "SELECT locked_by FROM v_servers WHERE id::text = $1",
-            request.path_params["server_id"])
+            "SELECT locked_by FROM v_servers WHERE id::text = $1", server_id)
     if locked_by == "admin":
         common.authorize(request, ctx, "os_compute_api:os-lock-server:unlock:unlock_override")
+    await common.bus(request).handle(c.RequestServerAction(server_id, "unlock"), ctx)
+    return common.empty(202)
 
 
 _REBUILD_FIELDS = {"name": "name", "metadata": "metadata", "accessIPv4": "access_ipv4",
                    "accessIPv6": "access_ipv6", "OS-DCF:diskConfig": "disk_config"}
 
 
-async def _rebuild(request: Request, ctx: RequestContext, body: dict[str, Any]) -> Response:
-    server_id = request.path_params["server_id"]
+async def _rebuild(request: Request, ctx: RequestContext, server_id: str, body: Any
+                   ) -> Response:
     changes = {field: body[key] for key, field in _REBUILD_FIELDS.items() if key in body}
     for ip in ("access_ipv4", "access_ipv6"):
         if changes.get(ip):
@@ -87,6 +103,83 @@ async def _rebuild(request: Request, ctx: RequestContext, body: dict[str, Any]) 
     return common.JSON({"server": view}, status_code=202)
 
 
+async def _resize(request: Request, ctx: RequestContext, server_id: str, args: Any
+                  ) -> Response:
+    await common.bus(request).handle(c.ResizeServer(server_id, str(args["flavorRef"])), ctx)
+    return common.empty(202)
+
+
+def _image(kind: str) -> ActionHandler:
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        image_id = await common.bus(request).handle(c.CreateServerImage(
+            server_id, args["name"], args.get("metadata", {}), kind, args.get("backup_type"),
+            int(args["rotation"]) if "rotation" in args else None), ctx)
+        location = common.links(request, "images", image_id)[0]["href"]
+        return Response(status_code=202, headers={"Location": location})
+    return handler
+
+
+Entry = tuple[str, dict[str, Any], ActionHandler]
+
+# body key -> (policy rule, schema, handler)
+ACTIONS: dict[str, Entry] = {
+    "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), simple("stop")),
+    "os-start": ("os_compute_api:servers:start", schema.no_argument("os-start"),
+                 simple("start")),
+    "reboot": ("os_compute_api:servers:reboot", schema.reboot, _reboot),
+    "pause": ("os_compute_api:os-pause-server:pause", schema.no_argument("pause"),
+              simple("pause")),
+    "unpause": ("os_compute_api:os-pause-server:unpause", schema.no_argument("unpause"),
+                simple("unpause")),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", schema.no_argument("suspend"),
+                simple("suspend")),
+    "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
+               simple("resume")),
+    "rebuild": ("os_compute_api:servers:rebuild", schema.rebuild(), _rebuild),
+    "resize": ("os_compute_api:servers:resize", schema.resize, _resize),
+    "confirmResize": ("os_compute_api:servers:confirm_resize",
+                      schema.no_argument("confirmResize"), command(c.ConfirmResize, 204)),
+    "revertResize": ("os_compute_api:servers:revert_resize",
+                     schema.no_argument("revertResize"), command(c.RevertResize)),
+    "addSecurityGroup": ("os_compute_api:os-security-groups:add",
+                         schema.security_group("addSecurityGroup"),
+                         _security_group("addSecurityGroup")),
+    "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
+                            schema.security_group("removeSecurityGroup"),
+                            _security_group("removeSecurityGroup")),
+    "createImage": ("os_compute_api:servers:create_image", schema.create_image(),
+                    _image("snapshot")),
+    "createBackup": ("os_compute_api:os-create-backup", schema.create_backup(),
+                     _image("backup")),
+    "shelve": ("os_compute_api:os-shelve:shelve", schema.no_argument("shelve"),
+               command(c.ShelveServer)),
+    "shelveOffload": ("os_compute_api:os-shelve:shelve_offload",
+                      schema.no_argument("shelveOffload"), command(c.ShelveOffloadServer)),
+    "unshelve": ("os_compute_api:os-shelve:unshelve", schema.no_argument("unshelve"),
+                 command(c.UnshelveServer)),
+    "os-resetState": ("os_compute_api:os-admin-actions:reset_state", schema.reset_state,
+                      _reset_state),
+    "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"),
+             simple("lock")),
+    "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), _unlock),
+}
+# the route table's view of the dispatcher (filled in by rules(), after every register)
+RULES: dict[str, str] = {}
+
+
+def register(entries: dict[str, Entry]) -> None:
+    """Add actions from another module; a key may be claimed once."""
+    clash = set(entries) & set(ACTIONS)
+    if clash:
+        raise ValueError(f"server actions registered twice: {sorted(clash)}")
+    ACTIONS.update(entries)
+    RULES.update({key: rule for key, (rule, _, _) in entries.items()})
+
+
+RULES.update({key: rule for key, (rule, _, _) in ACTIONS.items()})
+
+
 async def action(request: Request) -> Response:
     ctx = common.context(request)
     try:
@@ -98,45 +191,7 @@ async def action(request: Request) -> Response:
     (key,) = raw
     if key not in ACTIONS:
         raise BadRequest(f"There is no such action: {key}")
-    rule, body_schema, name = ACTIONS[key]
+    rule, body_schema, handler = ACTIONS[key]
     common.authorize(request, ctx, rule)
     data = await common.body(request, body_schema)
-    if key == "unlock":
-        await _check_unlock_override(request, ctx)
-    if key == "rebuild":
-        return await _rebuild(request, ctx, data["rebuild"])
-    server_id = request.path_params["server_id"]
-    if key == "resize":
-        await common.bus(request).handle(
-            c.ResizeServer(server_id, str(data["resize"]["flavorRef"])), ctx)
-        return common.empty(202)
-    if key in ("createImage", "createBackup"):
-        args = data[key]
-        image_id = await common.bus(request).handle(c.CreateServerImage(
-            server_id, args["name"], args.get("metadata", {}),
-            "snapshot" if key == "createImage" else "backup", args.get("backup_type"),
-            int(args["rotation"]) if "rotation" in args else None), ctx)
-        location = common.links(request, "images", image_id)[0]["href"]
-        return Response(status_code=202, headers={"Location": location})
-    shelving = {"shelve": c.ShelveServer, "shelveOffload": c.ShelveOffloadServer,
-                "unshelve": c.UnshelveServer}
-    if key in shelving:
-        await common.bus(request).handle(shelving[key](server_id), ctx)
-        return common.empty(202)
-    if key == "confirmResize":
-        await common.bus(request).handle(c.ConfirmResize(server_id), ctx)
-        return common.empty(204)
-    if key == "revertResize":
-        await common.bus(request).handle(c.RevertResize(server_id), ctx)
-        return common.empty(202)
-    reboot_type = str(data["reboot"]["type"]).upper() if key == "reboot" else "SOFT"
-    argument = data[key]["state"] if key == "os-resetState" else ""
-    if key.endswith("SecurityGroup"):
-        argument = data[key]["name"]
-        if key == "addSecurityGroup" and argument != "default":
-            # every project has "default"; other groups come with the security groups API
-            raise NotFound(f"Security group {argument} not found for project "
-                           f"{ctx.project_id}.")
-    await common.bus(request).handle(c.RequestServerAction(
-        request.path_params["server_id"], name, reboot_type, argument), ctx)
-    return common.empty(202)
+    return await handler(request, ctx, request.path_params["server_id"], data[key])
