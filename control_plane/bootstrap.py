@@ -58,18 +58,20 @@ class System:
     def start_projection_runner(self) -> None:
         self.tasks.append(asyncio.create_task(self.runner.run(self.notifier, self.stop)))
 
-    def start_follower(self, follower: Follower) -> None:
+    def start_follower(self, follower: Follower, stop: asyncio.Event | None = None) -> None:
+        """Run a follower until the system stops (or ``stop``, to stop it alone)."""
         self.followers.append(follower)
-        self.tasks.append(asyncio.create_task(follower.run(self.stop)))
+        self.tasks.append(asyncio.create_task(follower.run(stop or self.stop)))
 
     def start_scheduler(self) -> Scheduler:
         scheduler = Scheduler(self.store, self.notifier, self.bus)
         self.start_follower(scheduler)
         return scheduler
 
-    def start_compute(self, driver: HypervisorDriver, name: str) -> ComputeWorker:
+    def start_compute(self, driver: HypervisorDriver, name: str,
+                      stop: asyncio.Event | None = None) -> ComputeWorker:
         worker = ComputeWorker(self.store, self.notifier, self.bus, driver, name)
-        self.start_follower(worker)
+        self.start_follower(worker, stop)
         return worker
 
     async def stop_tasks(self) -> None:

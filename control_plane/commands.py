@@ -430,3 +430,104 @@ class FinishUnshelve(Command):
     server_id: str
     host: str
     started_at: str
+
+
+# -- soft delete, rescue, password, moves (issue 4) -----------------------------------
+
+
+@dataclass(frozen=True)
+class RestoreServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class ForceDeleteServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class ReclaimServer(Command):
+    """The reclaim interval of a soft-deleted server has passed (a compute worker asks)."""
+    server_id: str
+    host: str
+
+
+@dataclass(frozen=True)
+class RescueServer(Command):
+    server_id: str
+    admin_pass: str
+    rescue_image_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class UnrescueServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class ChangeServerPassword(Command):
+    server_id: str
+    admin_pass: str
+
+
+@dataclass(frozen=True)
+class SetServerPassword(Command):
+    """The guest posted its (encrypted) password to the metadata service."""
+    server_id: str
+    password: str
+
+
+@dataclass(frozen=True)
+class ClearServerPassword(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class MigrateServer(Command):
+    server_id: str
+
+
+@dataclass(frozen=True)
+class LiveMigrateServer(Command):
+    server_id: str
+    host: str | None
+    block_migration: bool = False
+
+
+@dataclass(frozen=True)
+class FinishLiveMigration(Command):
+    server_id: str
+    host: str
+    started_at: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class EvacuateServer(Command):
+    server_id: str
+    host: str | None
+    admin_pass: str
+
+
+@dataclass(frozen=True)
+class FinishEvacuation(Command):
+    server_id: str
+    host: str
+    started_at: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class OffloadShelvedServer(Command):
+    """shelved_offload_time has passed (a compute worker asks)."""
+    server_id: str
+    host: str
+
+
+@dataclass(frozen=True)
+class AutoConfirmResize(Command):
+    """resize_confirm_window has passed (a compute worker asks)."""
+    server_id: str
+    host: str

@@ -56,6 +56,18 @@ class Settings:
         default_factory=lambda: os.environ.get("CONTROL_PLANE_POLICY_FILE"))
     bootstrap_file: str | None = field(
         default_factory=lambda: os.environ.get("CONTROL_PLANE_BOOTSTRAP_FILE"))
+    # Nova's compute options: seconds a soft-deleted server is kept (0: delete at once),
+    # seconds before a resize is confirmed for the user (0: never), seconds before a
+    # shelved server is offloaded (0: at once, -1: never); how often workers check.
+    reclaim_instance_interval: int = field(
+        default_factory=lambda: int(os.environ.get("CONTROL_PLANE_RECLAIM_INSTANCE_INTERVAL",
+                                                   "0")))
+    resize_confirm_window: int = field(
+        default_factory=lambda: int(os.environ.get("CONTROL_PLANE_RESIZE_CONFIRM_WINDOW", "0")))
+    shelved_offload_time: int = field(
+        default_factory=lambda: int(os.environ.get("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "0")))
+    periodic_interval: float = field(
+        default_factory=lambda: float(os.environ.get("CONTROL_PLANE_PERIODIC_INTERVAL", "5")))
 
     def __post_init__(self) -> None:
         if self.auth_strategy not in ("keystone", "keystone-external", "noauth"):

@@ -55,6 +55,10 @@ class Follower:
 
     batched: bool = False
 
+    async def on_locked(self, conn: asyncpg.Connection) -> None:
+        """Called with the connection holding the follower's lock (held while it runs;
+        session advisory locks taken on it are released when it goes back to the pool)."""
+
     async def on_start(self) -> None:
         """Called once the follower holds its lock, before it reads the log."""
 
@@ -106,6 +110,7 @@ class Follower:
                 if stop.is_set():
                     return
             try:
+                await self.on_locked(lock_conn)
                 await self._follow(stop)
             finally:
                 await lock_conn.execute("SELECT pg_advisory_unlock($1)", key)

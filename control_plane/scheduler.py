@@ -22,6 +22,7 @@ def caused_by(event: RecordedEvent, actor: str) -> RequestContext:
 # events that need a host found for an existing server, and the command that finds it
 MOVES: dict[str, type[c.ScheduleResize] | type[c.ScheduleUnshelve]] = {
     "ServerResizeRequested": c.ScheduleResize,
+    "ServerMigrateRequested": c.ScheduleResize,
     "ServerUnshelveRequested": c.ScheduleUnshelve,  # a no-op unless it was offloaded
 }
 
@@ -30,7 +31,7 @@ class Scheduler(Follower):
     """Places new servers, a request's worth at a time (one append per request)."""
 
     name = "scheduler"
-    types = ("ServerCreated", "ServerResizeRequested", "ServerUnshelveRequested")
+    types = ("ServerCreated", *MOVES)
     batched = True
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus) -> None:

@@ -86,3 +86,27 @@ class TokenProvider:
             issued_at=dt.datetime.fromtimestamp(issued, dt.UTC),
             expires_at=dt.datetime.fromtimestamp(expires, dt.UTC), audit_id=audit,
         )
+
+
+_sealer: MultiFernet | None = None
+
+
+def _box() -> MultiFernet:
+    global _sealer
+    if _sealer is None:
+        _sealer = MultiFernet([Fernet(k) for k in _load_keys()])
+    return _sealer
+
+
+def seal(secret: str) -> str:
+    """Encrypt a secret (an admin password on its way to a driver) for the event log:
+    only holders of the deployment's keys can read it; rotating the keys away
+    makes old ones unreadable (crypto-shredding)."""
+    return _box().encrypt(secret.encode()).decode()
+
+
+def unseal(sealed: str) -> str | None:
+    try:
+        return _box().decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None

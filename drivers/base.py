@@ -95,5 +95,27 @@ class HypervisorDriver(abc.ABC):
         """Restore a suspended guest."""
 
     @abc.abstractmethod
+    async def rescue(self, host: str, server_id: str, image_ref: str, admin_pass: str | None
+                     ) -> None:
+        """Boot the guest from a rescue image, its own disk attached as a second disk."""
+
+    @abc.abstractmethod
+    async def unrescue(self, host: str, server_id: str) -> None:
+        """Boot the guest from its own disk again."""
+
+    @abc.abstractmethod
+    async def set_admin_password(self, host: str, server_id: str, admin_pass: str) -> None:
+        """Set the guest's administrator password (through a guest agent)."""
+
+    @abc.abstractmethod
+    async def live_migrate(self, source: str, target: str, server_id: str) -> None:
+        """Move a running guest to another host without stopping it; the source copy
+        is gone afterwards."""
+
+    @abc.abstractmethod
+    async def list_instances(self, host: str) -> list[str]:
+        """The server ids of the guests this host has (to find leftovers at start-up)."""
+
+    @abc.abstractmethod
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         """The guest's current state, or None if the host has no such guest."""

@@ -39,6 +39,8 @@ class FakeDriver(HypervisorDriver):
         self._spawn_failures: list[str] = []
         self.calls: dict[str, int] = {"spawn": 0, "destroy": 0}
         self._next_ip = int(ipaddress.IPv4Address("10.0.0.2"))
+        self.passwords: dict[str, str] = {}  # what the guest agent was told
+        self.rescue_images: dict[str, str] = {}
 
     def hosts(self) -> list[HostSpec]:
         return [h.spec for h in self._hosts.values()]
@@ -135,6 +137,34 @@ class FakeDriver(HypervisorDriver):
 
     async def resume(self, host: str, server_id: str) -> None:
         await self._power(host, server_id, "resume", RUNNING)
+
+    async def rescue(self, host: str, server_id: str, image_ref: str, admin_pass: str | None
+                     ) -> None:
+        if admin_pass is not None:
+            self.passwords[server_id] = admin_pass
+        self.rescue_images[server_id] = image_ref
+        await self._power(host, server_id, "rescue", RUNNING)
+
+    async def unrescue(self, host: str, server_id: str) -> None:
+        self.rescue_images.pop(server_id, None)
+        await self._power(host, server_id, "unrescue", RUNNING)
+
+    async def set_admin_password(self, host: str, server_id: str, admin_pass: str) -> None:
+        self._instance(host, server_id)
+        await self._delay()
+        self.calls["set_admin_password"] = self.calls.get("set_admin_password", 0) + 1
+        self.passwords[server_id] = admin_pass
+
+    async def live_migrate(self, source: str, target: str, server_id: str) -> None:
+        info = self._instance(source, server_id)
+        dest = self._host(target)
+        await self._delay()
+        self.calls["live_migrate"] = self.calls.get("live_migrate", 0) + 1
+        dest.instances[server_id] = info
+        self._host(source).instances.pop(server_id, None)
+
+    async def list_instances(self, host: str) -> list[str]:
+        return list(self._host(host).instances)
 
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         return self._host(host).instances.get(server_id)

@@ -8,19 +8,26 @@ a restart) does not spawn or destroy twice.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import traceback
 import uuid
 
+import asyncpg
+
 from control_plane import commands as c
 from control_plane.bus import MessageBus
-from control_plane.context import now
+from control_plane.context import RequestContext, now
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import server_resize, server_shelve, server_snapshot, states
+from control_plane.domain import server_moves, server_resize, server_shelve, server_snapshot, states
 from control_plane.domain.server import Server
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.follower import Follower
 from control_plane.scheduler import caused_by
+from control_plane.services import periodic
+from control_plane.services.compute import host_lock_key
+from control_plane.tokens import unseal
 from control_plane.uow import UnitOfWork
 from drivers.base import DriverError, HypervisorDriver, InstanceSpec
 
@@ -31,6 +38,9 @@ log = logging.getLogger(__name__)
 ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
            "ServerRebootRequested": "reboot",
            "ServerRebuildRequested": "rebuild",
+           "ServerSoftDeleteRequested": "soft_delete", "ServerRestoreRequested": "restore",
+           "ServerRescueRequested": "rescue", "ServerUnrescueRequested": "unrescue",
+           "ServerPasswordChangeRequested": "changePassword",
            **{topic: a.name for topic, a in simple_actions.REQUESTED.items()}}
 
 
@@ -39,13 +49,15 @@ ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
 RESIZE = {"ServerResizeScheduled": "host", "ServerResizeConfirmed": "source_host",
           "ServerRevertResizeRequested": None}
 SNAPSHOT = "ServerSnapshotRequested"
+# moves: event -> the key of its data naming the host whose worker carries it out
+MOVES = {"ServerLiveMigrationStarted": "source", "ServerEvacuationStarted": "dest"}
 SHELVE = ("ServerShelveRequested", "ServerShelveOffloadRequested", "ServerUnshelveRequested",
           "ServerUnshelveScheduled")
 
 
 class ComputeWorker(Follower):
     types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE,
-             *SHELVE)
+             *SHELVE, *MOVES)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -56,6 +68,11 @@ class ComputeWorker(Follower):
         self.name = f"compute:{name}"
         self.hosts = {h.name for h in driver.hosts()}
 
+    async def on_locked(self, conn: asyncpg.Connection) -> None:
+        # while this worker runs, its hosts are "up" (evacuation refuses to start)
+        for host in sorted(self.hosts):
+            await conn.fetchval("SELECT pg_try_advisory_lock($1)", host_lock_key(host))
+
     async def on_start(self) -> None:
         ctx = caused_by(RecordedEvent(0, "", 0, "", 1, {}, {}, now()), self.name)
         for h in self.driver.hosts():
@@ -63,6 +80,49 @@ class ComputeWorker(Follower):
                 host=h.name, hypervisor_type=self.driver.hypervisor_type, vcpus=h.vcpus,
                 memory_mb=h.memory_mb, local_gb=h.local_gb, availability_zone=h.availability_zone,
             ), ctx)
+        await self._remove_leftovers()
+
+    async def _remove_leftovers(self) -> None:
+        """Guests left on these hosts by servers that were deleted or moved away while
+        this worker was down (an evacuated server's old copy, as Nova's compute removes
+        at start-up)."""
+        uow = UnitOfWork(self.store)
+        for host in sorted(self.hosts):
+            for sid in await self.driver.list_instances(host):
+                server = await uow.get(Server, uuid.UUID(sid))
+                if server is None or server.deleted or (
+                        server.host != host and server.task_state is None
+                        and server.vm_state != states.RESIZED):
+                    log.info("%s: removing leftover guest %s from %s", self.name, sid, host)
+                    await self.driver.destroy(host, sid)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        periodic = asyncio.create_task(self._periodic(stop))
+        try:
+            await super().run(stop)
+        finally:
+            periodic.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await periodic
+
+    async def _periodic(self, stop: asyncio.Event) -> None:
+        """Nova's periodic tasks: reclaim soft-deleted servers, confirm old resizes,
+        offload shelved servers, once their configured time has passed."""
+        settings = self.bus.deps.settings
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.periodic_interval)
+            if stop.is_set():
+                return
+            try:
+                async with self.store.pool.acquire() as conn:
+                    work = await periodic.due(conn, sorted(self.hosts), settings)
+                for project_id, cmd in work:
+                    ctx = RequestContext(user_id=self.name, project_id=project_id,
+                                         roles=("admin",), actor=self.name)
+                    await self.bus.handle(cmd, ctx)
+            except Exception:
+                log.exception("%s: periodic check failed; will try again", self.name)
 
     async def _server(self, event: RecordedEvent) -> Server | None:
         server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
@@ -86,6 +146,21 @@ class ComputeWorker(Follower):
                                          event.data.get("reboot_type", "SOFT"))
             elif action == "rebuild":
                 await self.driver.rebuild(server.host, event.stream_id, event.data["image_ref"])
+            elif action == "soft_delete":
+                await self.driver.power_off(server.host, event.stream_id)
+            elif action == "restore":
+                await self.driver.power_on(server.host, event.stream_id)
+            elif action == "rescue":
+                await self.driver.rescue(server.host, event.stream_id,
+                                         event.data["rescue_image_ref"],
+                                         unseal(event.data["admin_pass"]))
+            elif action == "unrescue":
+                await self.driver.unrescue(server.host, event.stream_id)
+            elif action == "changePassword":
+                password = unseal(event.data["admin_pass"])
+                if password is None:
+                    raise DriverError("The new password could not be unsealed (key rotated?)")
+                await self.driver.set_admin_password(server.host, event.stream_id, password)
             else:  # pause, unpause, suspend, resume: a driver method of that name
                 await getattr(self.driver, action)(server.host, event.stream_id)
         except DriverError as exc:
@@ -157,7 +232,42 @@ class ComputeWorker(Follower):
                 metadata=server.metadata))
             await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
 
+    async def _move(self, event: RecordedEvent) -> None:
+        if event.data[MOVES[event.event_type]] not in self.hosts:
+            return
+        server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+        if server is None or getattr(server, "move_target", None) != event.data["dest"]:
+            return  # finished already (seen again after a restart), or deleted
+        ctx = caused_by(event, self.name)
+        started = now().isoformat()
+        sid, source, dest = event.stream_id, event.data["source"], event.data["dest"]
+        ok, message = True, ""
+        if event.event_type == "ServerLiveMigrationStarted":
+            if server.task_state != server_moves.MIGRATING:
+                return
+            try:
+                await self.driver.live_migrate(source, dest, sid)
+            except DriverError as exc:
+                ok, message = False, str(exc)
+            await self.bus.handle(c.FinishLiveMigration(sid, source, started, ok, message), ctx)
+            return
+        if server.task_state != server_moves.REBUILDING:
+            return
+        f = server.flavor
+        try:  # the source host is down: rebuild the guest from its image on the target
+            await self.driver.spawn(dest, InstanceSpec(
+                server_id=sid, name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
+                disk_gb=f["disk"], image_ref=server.image_ref, metadata=server.metadata))
+            if event.data["return_to"] == states.STOPPED:
+                await self.driver.power_off(dest, sid)
+        except DriverError as exc:
+            ok, message = False, str(exc)
+        await self.bus.handle(c.FinishEvacuation(sid, dest, started, ok, message), ctx)
+
     async def handle(self, event: RecordedEvent) -> None:
+        if event.event_type in MOVES:
+            await self._move(event)
+            return
         if event.event_type in RESIZE:
             await self._resize(event)
             return

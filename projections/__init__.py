@@ -7,6 +7,7 @@ from projections.identity import IdentityProjection
 from projections.images import ImagesProjection
 from projections.instance_actions import InstanceActionsProjection
 from projections.keypairs import KeypairsProjection
+from projections.migrations import MigrationsProjection
 from projections.servers import ServersProjection
 
 
@@ -19,6 +20,7 @@ def all_projections() -> list[Projection]:
         HostsProjection(),
         InstanceActionsProjection(),
         IdentityProjection(),
+        MigrationsProjection(),
     ]
 
 

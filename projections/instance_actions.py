@@ -22,6 +22,11 @@ _OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
           "ServerResizeRequested": "resize", "ServerRevertResizeRequested": "revertResize",
           "ServerShelveRequested": "shelve", "ServerShelveOffloadRequested": "shelveOffload",
           "ServerUnshelveRequested": "unshelve",
+          "ServerSoftDeleteRequested": "delete", "ServerRestoreRequested": "restore",
+          "ServerRescueRequested": "rescue", "ServerUnrescueRequested": "unrescue",
+          "ServerPasswordChangeRequested": "changePassword",
+          "ServerMigrateRequested": "migrate", "ServerLiveMigrationStarted": "live-migration",
+          "ServerEvacuationStarted": "evacuate",
           **{t: a.name for t, a in simple_actions.REQUESTED.items()}}
 # the compute step that finishes each action, as Nova names it
 _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
@@ -32,10 +37,21 @@ _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_st
           "ServerShelveOffloaded": "compute_shelve_offload_instance",
           "ServerUnshelved": "compute_unshelve_instance",
           "ServerResizeReverted": "compute_finish_revert_resize",
+          "ServerSoftDeleted": "compute_soft_delete_instance",
+          "ServerRestored": "compute_restore_instance",
+          "ServerRescued": "compute_rescue_instance",
+          "ServerUnrescued": "compute_unrescue_instance",
+          "ServerPasswordChanged": "compute_set_admin_password",
+          "ServerLiveMigrated": "compute_live_migration",
+          "ServerEvacuated": "compute_rebuild_instance",
           **{t: a.compute_event for t, a in simple_actions.DONE.items()}}
 _FAILED_STEPS = {"stop": "compute_stop_instance", "start": "compute_start_instance",
                  "reboot": "compute_reboot_instance", "rebuild": "compute_rebuild_instance",
                  "unshelve": "compute_unshelve_instance",
+                 "soft_delete": "compute_soft_delete_instance",
+                 "restore": "compute_restore_instance", "rescue": "compute_rescue_instance",
+                 "unrescue": "compute_unrescue_instance",
+                 "changePassword": "compute_set_admin_password",
                  **{a.name: a.compute_event for a in simple_actions.ACTIONS.values()}}
 
 
@@ -130,6 +146,13 @@ class InstanceActionsProjection(Projection):
     async def step_failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await self._step(conn, e, _FAILED_STEPS[e.data["action"]], "started_at", False,
                          e.data.get("details") or e.data.get("message"),
+                         host=e.metadata.get("host"))
+
+    @on("ServerLiveMigrationFailed", "ServerEvacuationFailed")
+    async def move_failed(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        step = "compute_live_migration" if e.event_type == "ServerLiveMigrationFailed" \
+            else "compute_rebuild_instance"
+        await self._step(conn, e, step, "started_at", False, e.data["message"],
                          host=e.metadata.get("host"))
 
     @on("ServerScheduled")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncpg
 
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import states
+from control_plane.domain import server_deletion, server_moves, server_rescue, states
+from control_plane.domain.server_transitions import TRANSITIONS, resolve
 from control_plane.eventstore import RecordedEvent
 from projections.base import Projection, on
 from projections.util import ts
+
+_DECLARING = (server_deletion, server_moves, server_rescue)  # their events fill TRANSITIONS
 
 
 class ServersProjection(Projection):
@@ -55,6 +58,8 @@ class ServersProjection(Projection):
     CREATE INDEX IF NOT EXISTS v_servers_updated_idx ON v_servers (updated_at);
     ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS locked_by text;
     ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS resize jsonb;
+    ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS soft_deleted_at timestamptz;
+    ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS password text NOT NULL DEFAULT '';
     """
 
     @on("ServerCreated")
@@ -220,7 +225,19 @@ class ServersProjection(Projection):
         await conn.execute(f"UPDATE v_servers SET security_groups = {expr}, updated_at = $3"
                            " WHERE id = $1", e.stream_id, e.data["name"], ts(e))
 
-    @on("ServerResizeRequested")
+    @on(*TRANSITIONS)
+    async def transition(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        """Events declared as transitions (control_plane.domain.server_transitions)."""
+        t = TRANSITIONS[e.event_type]
+        row = await conn.fetchrow("SELECT vm_state, task_state FROM v_servers WHERE id = $1",
+                                  e.stream_id)
+        if row is None:
+            return
+        vm, task, power = resolve(t, e.data, row["vm_state"], row["task_state"])
+        await self._set_state(conn, e, vm, task, power, t.view_sql,
+                              *[e.data[k] for k in t.view_args])
+
+    @on("ServerResizeRequested", "ServerMigrateRequested")
     async def resize_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         await conn.execute(
             "UPDATE v_servers SET resize = jsonb_build_object('old_flavor', flavor,"

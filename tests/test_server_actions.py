@@ -361,9 +361,9 @@ async def test_shelve_offload_unshelve(system: System, api: Api, admin: Api,
     assert [a["action"] for a in actions][:2] == ["unshelve", "shelve"]
 
 
-async def test_shelve_without_offload(monkeypatch: pytest.MonkeyPatch, api: Api, admin: Api,
+async def test_shelve_without_offload(system: System, api: Api, admin: Api,
                                       driver: FakeDriver) -> None:
-    monkeypatch.setenv("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "-1")
+    system.settings.shelved_offload_time = -1
     sid = await _active(api)
     await api.post(f"/servers/{sid}/action", {"shelve": None})
     body = await admin.wait_status(sid, "SHELVED")

@@ -26,9 +26,12 @@ from control_plane.api import (
     ips,
     keypairs,
     limits,
+    migrations,
     quota_sets,
     server_actions,
+    server_lifecycle,
     server_metadata,
+    server_password,
     servers,
     versions,
 )
@@ -70,6 +73,9 @@ XS = "os_compute_api:os-flavor-extra-specs:"
 KP = "os_compute_api:os-keypairs:"
 IM = "os_compute_api:images:"
 
+# modules that add actions to POST /servers/{id}/action (imported for that)
+ACTION_MODULES = (server_lifecycle,)
+
 API_ROUTES: list[BaseRoute] = [
     P("/servers", servers.index, "GET", S + "index"),
     P("/servers", servers.create, "POST", S + "create"),
@@ -86,6 +92,12 @@ API_ROUTES: list[BaseRoute] = [
     P("/servers/{server_id}/metadata/{key}", server_metadata.delete, "DELETE", SM + "delete"),
     P("/servers/{server_id}/ips", ips.index, "GET", "os_compute_api:ips:index"),
     P("/servers/{server_id}/ips/{network}", ips.show, "GET", "os_compute_api:ips:show"),
+    P("/servers/{server_id}/os-server-password", server_password.show, "GET",
+      "os_compute_api:os-server-password:show"),
+    P("/servers/{server_id}/os-server-password", server_password.clear, "DELETE",
+      "os_compute_api:os-server-password:clear"),
+    # the index rule; the handler widens the view with index:all_projects / index:host
+    P("/os-migrations", migrations.index, "GET", "os_compute_api:os-migrations:index"),
     P("/servers/{server_id}/os-instance-actions", instance_actions.index, "GET", IA + "list"),
     P("/servers/{server_id}/os-instance-actions/{request_id}", instance_actions.show, "GET",
       IA + "show"),

@@ -59,6 +59,7 @@ class Server(Aggregate):
             s.deleted = False
             s.locked_by = None
             s.security_groups = list(self.security_groups)
+            s.move_target = None
 
     class Scheduled(Aggregate.Event):
         TOPIC = "ServerScheduled"
@@ -267,6 +268,7 @@ class Server(Aggregate):
     resize_source: str
     resize_target: str
     shelved_image: str | None  # set by a shelve (control_plane.domain.server_shelve)
+    move_target: str | None  # a live migration's or evacuation's target host (server_moves)
 
     def __init__(self) -> None:
         pass

@@ -75,6 +75,7 @@ _TASK_OVERRIDES: dict[str, dict[str, str]] = {
         "rebuilding": "REBUILD",
     },
     RESIZED: {"resize_reverting": "REVERT_RESIZE"},
+    PAUSED: {"migrating": "MIGRATING"},
     ERROR: {"rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
             "rebuild_spawning": "REBUILD"},
 }

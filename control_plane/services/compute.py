@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from typing import Any
+
+import asyncpg
 
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
@@ -33,6 +36,21 @@ async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestCont
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=f"host:{cmd.host}")
+
+
+def host_lock_key(host: str) -> int:
+    """The advisory lock a compute worker holds while it serves ``host``."""
+    return zlib.crc32(f"compute-host:{host}".encode())
+
+
+async def host_is_up(conn: asyncpg.Connection, host: str) -> bool:
+    """Is a compute worker serving ``host`` now? (It holds the host's advisory lock
+    for as long as it runs, so a crashed worker's host is down at once.)"""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = 0 AND objid::bigint = $1 AND objsubid = 1 AND database ="
+        " (SELECT oid FROM pg_database WHERE datname = current_database()))",
+        host_lock_key(host)))
 
 
 def resources(flavor: dict[str, Any]) -> tuple[int, int, int]:

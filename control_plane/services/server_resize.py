@@ -25,16 +25,34 @@ async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -
                         lambda server, stamp: resize.request(server, flavor, stamp))
 
 
+async def _confirm(uow: UnitOfWork, server: Server) -> None:
+    stamp = now()
+    source = resize.confirm(server, stamp)
+    host = await uow.get(ComputeHost, host_stream_id(source))
+    if host is not None:
+        host.release(str(server.id), stamp)
+
+
 async def confirm_resize(deps: Deps, cmd: c.ConfirmResize, ctx: RequestContext) -> None:
     async def work(uow: UnitOfWork) -> None:
         server = await load_visible(uow, cmd.server_id, ctx)
         server.check_lock(ctx.is_admin)
-        stamp = now()
-        source = resize.confirm(server, stamp)
-        host = await uow.get(ComputeHost, host_stream_id(source))
-        if host is not None:
-            host.release(cmd.server_id, stamp)
+        await _confirm(uow, server)
         await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def auto_confirm(deps: Deps, cmd: c.AutoConfirmResize, ctx: RequestContext) -> None:
+    """resize_confirm_window has passed: the compute worker confirms for the user."""
+
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is None or server.deleted or server.vm_state != "resized" \
+                or server.task_state is not None:
+            return
+        await _confirm(uow, server)
+        await uow.commit(ctx.metadata(host=cmd.host))
 
     await retrying(deps.store, work, key=cmd.server_id)
 

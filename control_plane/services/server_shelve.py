@@ -1,9 +1,9 @@
 """Shelve commands. With CONTROL_PLANE_SHELVED_OFFLOAD_TIME=0 (Nova's default) a shelved
-server is offloaded at once; with -1 it stays on its host until shelveOffload."""
+server is offloaded at once; with -1 it stays on its host until shelveOffload; with a
+number of seconds, its compute worker offloads it once that time has passed."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 from control_plane import commands as c
@@ -16,10 +16,6 @@ from control_plane.domain.server import Server
 from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
 from control_plane.services.servers import act_on_server, load_visible
 from control_plane.uow import UnitOfWork, retrying
-
-
-def offload_at_once() -> bool:
-    return os.environ.get("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "0") == "0"
 
 
 async def _release(uow: UnitOfWork, host_name: str | None, server_id: str) -> None:
@@ -35,7 +31,7 @@ async def request_shelve(deps: Deps, cmd: c.ShelveServer, ctx: RequestContext) -
         server.check_lock(ctx.is_admin)
         stamp = now()
         image_id = uuid.uuid4()
-        shelve.request(server, str(image_id), offload_at_once(), stamp)
+        shelve.request(server, str(image_id), deps.settings.shelved_offload_time == 0, stamp)
         uow.add(Image.register_image(
             image_id, stamp, name=f"{server.name}-shelved", status="saving",
             disk_format="qcow2", container_format="bare", size=0, min_ram=0,
@@ -113,6 +109,19 @@ async def finish_unshelve(deps: Deps, cmd: c.FinishUnshelve, ctx: RequestContext
             image = await uow.get(Image, uuid.UUID(image_id))
             if image is not None and not image.deleted:
                 image.delete(stamp)
+        await uow.commit(ctx.metadata(host=cmd.host))
+
+    await retrying(deps.store, work, key=cmd.server_id)
+
+
+async def offload_due(deps: Deps, cmd: c.OffloadShelvedServer, ctx: RequestContext) -> None:
+    """shelved_offload_time has passed for a server shelved on its host."""
+
+    async def work(uow: UnitOfWork) -> None:
+        server = await uow.get(Server, uuid.UUID(cmd.server_id))
+        if server is None or server.vm_state != "shelved" or server.task_state is not None:
+            return
+        shelve.request_offload(server, now())
         await uow.commit(ctx.metadata(host=cmd.host))
 
     await retrying(deps.store, work, key=cmd.server_id)

@@ -16,7 +16,7 @@ from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain.server import Server
-from control_plane.faults import BadRequest, Conflict, NotFound, QuotaExceeded
+from control_plane.faults import BadRequest, NotFound, QuotaExceeded
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -154,19 +154,6 @@ async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) ->
         if "name" in changes:
             changes["hostname"] = hostname_for(changes["name"])
         server.update(changes, now())
-        await uow.commit(ctx.metadata())
-
-    await retrying(deps.store, work, key=cmd.server_id)
-
-
-async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) -> None:
-    async def work(uow: UnitOfWork) -> None:
-        server = await load_visible(uow, cmd.server_id, ctx)
-        server.check_lock(ctx.is_admin)
-        try:
-            server.request_delete(now())
-        except Conflict:
-            raise NotFound(f"Instance {cmd.server_id} could not be found.") from None
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)
