@@ -1,0 +1,436 @@
+"""Soft delete, restore, force delete, reclaim; rescue; passwords; migrate, live migrate,
+evacuate and migration records; the periodic resize auto-confirm and shelved offload.
+All through HTTP on the fake driver."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from control_plane import commands as c
+from control_plane.bootstrap import System, open_system
+from control_plane.context import RequestContext
+from control_plane.domain import states
+from control_plane.domain.server import Server
+from control_plane.uow import UnitOfWork
+from drivers.base import HostSpec
+from drivers.fake import FakeDriver
+from projections import all_projections
+from tests.conftest import NOAUTH, Api, assert_error, wait_hosts
+
+
+@pytest.fixture
+async def lc_system(fresh_dsn: str, driver: FakeDriver) -> AsyncIterator[System]:
+    """A system whose periodic tasks run often (their windows are set per test)."""
+    settings = NOAUTH()
+    settings.periodic_interval = 0.05
+    system = await open_system(fresh_dsn, settings, pool_size=10)
+    system.start_scheduler()
+    worker = system.start_compute(driver, "fake")
+    await wait_hosts(system, len(worker.hosts))
+    try:
+        yield system
+    finally:
+        await system.close()
+
+
+@pytest.fixture
+async def lc_http(lc_system: System) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=lc_system.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def user(lc_http: httpx.AsyncClient) -> Api:
+    return Api(lc_http, "alice", "project-a")
+
+
+@pytest.fixture
+def root(lc_http: httpx.AsyncClient) -> Api:
+    return Api(lc_http, "admin", "admin")
+
+
+async def _active(api: Api, name: str = "lc") -> str:
+    server = await api.create_server(name)
+    await api.wait_status(server["id"], "ACTIVE")
+    sid: str = server["id"]
+    return sid
+
+
+async def _act(api: Api, sid: str, body: dict[str, Any]) -> httpx.Response:
+    return await api.post(f"/servers/{sid}/action", body)
+
+
+async def _actions(api: Api, admin: Api, sid: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(action, [(event, result), ...]), ...] newest first."""
+    listed = (await api.get(f"/servers/{sid}/os-instance-actions")).json()["instanceActions"]
+    out = []
+    for a in listed:
+        detail = (await admin.get(f"/servers/{sid}/os-instance-actions/{a['request_id']}")
+                  ).json()["instanceAction"]
+        out.append((a["action"], [(e["event"], e["result"]) for e in detail["events"]]))
+    return out
+
+
+async def _until(check: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition never met")
+        await asyncio.sleep(0.02)
+
+
+# -- soft delete, restore, force delete, reclaim -------------------------------------------
+
+
+async def test_soft_delete_restore_and_force_delete(lc_system: System, user: Api, root: Api,
+                                                    driver: FakeDriver) -> None:
+    lc_system.settings.reclaim_instance_interval = 3600
+    sid = await _active(user)
+    r = await _act(user, sid, {"restore": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'restore' instance {sid} while it is in vm_state active")
+    assert (await user.delete(f"/servers/{sid}")).status_code == 204
+    body = await user.wait_status(sid, "SOFT_DELETED")
+    assert body["OS-EXT-STS:vm_state"] == "soft-delete"
+    assert body["OS-EXT-STS:power_state"] == states.SHUTDOWN
+    assert driver.calls["power_off"] == 1 and sid in driver.instance_ids()
+    # still listed, as Nova lists soft-deleted servers
+    listed = (await user.get("/servers?status=SOFT_DELETED")).json()["servers"]
+    assert [s["id"] for s in listed] == [sid]
+    assert (await _act(user, sid, {"restore": None})).status_code == 202
+    body = await user.wait_status(sid, "ACTIVE")
+    assert body["OS-EXT-STS:power_state"] == states.RUNNING and driver.calls["power_on"] == 1
+    history = await _actions(user, root, sid)
+    assert [a for a, _ in history] == ["restore", "delete", "create"]
+    assert history[0][1] == [("compute_restore_instance", "Success")]
+    assert history[1][1] == [("compute_soft_delete_instance", "Success")]
+    # soft-delete again, then force the delete: the guest is destroyed at once
+    await user.delete(f"/servers/{sid}")
+    await user.wait_status(sid, "SOFT_DELETED")
+    assert (await _act(user, sid, {"forceDelete": None})).status_code == 202
+    await user.wait_status(sid, "DELETED")
+    await _until(lambda: _gone(driver, sid))
+    r = await _act(user, sid, {"restore": None})
+    assert r.status_code == 404
+
+
+async def _gone(driver: FakeDriver, sid: str) -> bool:
+    return sid not in driver.instance_ids()
+
+
+async def test_reclaim_after_interval(lc_system: System, user: Api, driver: FakeDriver
+                                      ) -> None:
+    lc_system.settings.reclaim_instance_interval = 1
+    sid = await _active(user)
+    await user.delete(f"/servers/{sid}")
+    await user.wait_status(sid, "SOFT_DELETED")
+    await user.wait_status(sid, "DELETED", timeout=10)
+    await _until(lambda: _gone(driver, sid))
+    events = [e.event_type for e in await lc_system.store.read_stream(sid)]
+    assert events[-4:] == ["ServerSoftDeleteRequested", "ServerSoftDeleted",
+                           "ServerDeleteRequested", "ServerDeleted"]
+    reclaim = (await lc_system.store.read_stream(sid))[-2]
+    assert reclaim.metadata["actor"] == "compute:fake"
+
+
+async def test_without_interval_delete_is_immediate(lc_system: System, user: Api) -> None:
+    sid = await _active(user)
+    await user.delete(f"/servers/{sid}")
+    await user.wait_status(sid, "DELETED")
+    events = [e.event_type for e in await lc_system.store.read_stream(sid)]
+    assert "ServerSoftDeleteRequested" not in events
+
+
+async def test_force_delete_refused_for_others_and_when_locked(user: Api, root: Api) -> None:
+    sid = await _active(user)
+    other = Api(user.http, "bob", "project-b")
+    assert (await _act(other, sid, {"forceDelete": None})).status_code == 404
+    await _act(root, sid, {"lock": None})
+    r = await _act(user, sid, {"forceDelete": None})
+    assert_error(r, 409, "conflictingRequest", f"Instance {sid} is locked")
+
+
+# -- rescue, unrescue, changePassword, os-server-password ------------------------------
+
+
+async def test_rescue_and_unrescue(lc_system: System, user: Api, root: Api,
+                                   driver: FakeDriver) -> None:
+    sid = await _active(user)
+    r = await _act(user, sid, {"rescue": {"adminPass": "S3cret-rescue"}})
+    assert r.status_code == 200 and r.json() == {"adminPass": "S3cret-rescue"}
+    body = await user.wait_status(sid, "RESCUE")
+    assert body["OS-EXT-STS:vm_state"] == "rescued"
+    assert driver.passwords[sid] == "S3cret-rescue"
+    r = await _act(user, sid, {"rescue": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'rescue' instance {sid} while it is in vm_state rescued")
+    assert (await _act(user, sid, {"unrescue": None})).status_code == 202
+    await user.wait_status(sid, "ACTIVE")
+    r = await _act(user, sid, {"unrescue": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'unrescue' instance {sid} while it is in vm_state active")
+    # a generated password when none is given; a stopped server can be rescued
+    await _act(user, sid, {"os-stop": None})
+    await user.wait_status(sid, "SHUTOFF")
+    r = await _act(user, sid, {"rescue": {}})
+    generated = r.json()["adminPass"]
+    assert r.status_code == 200 and len(generated) == 12
+    await user.wait_status(sid, "RESCUE")
+    assert driver.passwords[sid] == generated
+    # the password never enters the log in clear
+    async with lc_system.pool.acquire() as conn:
+        hits = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE data::text LIKE '%' || $1 || '%'"
+            " OR data::text LIKE '%S3cret-rescue%'", generated)
+    assert hits == 0
+    history = await _actions(user, root, sid)
+    assert [a for a, _ in history][:2] == ["rescue", "stop"]
+    assert history[0][1] == [("compute_rescue_instance", "Success")]
+    r = await _act(user, sid, {"rescue": {"rescue_image_ref": "not-a-uuid"}})
+    assert r.status_code == 400
+
+
+async def test_change_password(lc_system: System, user: Api, root: Api,
+                               driver: FakeDriver) -> None:
+    sid = await _active(user)
+    r = await _act(user, sid, {"changePassword": {"adminPass": "n3w-pass"}})
+    assert r.status_code == 202 and r.content == b""
+    await _until(lambda: _password_is(driver, sid, "n3w-pass"))
+    await user.wait_status(sid, "ACTIVE")
+    assert driver.calls["set_admin_password"] == 1
+    history = await _actions(user, root, sid)
+    assert history[0] == ("changePassword", [("compute_set_admin_password", "Success")])
+    r = await _act(user, sid, {"changePassword": {}})
+    assert r.status_code == 400
+    await _act(user, sid, {"os-stop": None})
+    await user.wait_status(sid, "SHUTOFF")
+    r = await _act(user, sid, {"changePassword": {"adminPass": "x"}})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'changePassword' instance {sid} while it is in vm_state stopped")
+
+
+async def _password_is(driver: FakeDriver, sid: str, password: str) -> bool:
+    return driver.passwords.get(sid) == password
+
+
+async def test_server_password(lc_system: System, user: Api) -> None:
+    sid = await _active(user)
+    r = await user.get(f"/servers/{sid}/os-server-password")
+    assert r.status_code == 200 and r.json() == {"password": ""}
+    ctx = RequestContext(user_id="alice", project_id="project-a", roles=("member",))
+    await lc_system.bus.handle(c.SetServerPassword(sid, "ZW5jcnlwdGVk"), ctx)
+    assert (await user.get(f"/servers/{sid}/os-server-password")).json() == {
+        "password": "ZW5jcnlwdGVk"}
+    assert (await user.delete(f"/servers/{sid}/os-server-password")).status_code == 204
+    assert (await user.get(f"/servers/{sid}/os-server-password")).json() == {"password": ""}
+    other = Api(user.http, "bob", "project-b")
+    assert (await other.get(f"/servers/{sid}/os-server-password")).status_code == 404
+
+
+# -- migrate, live migrate, evacuate, os-migrations -------------------------------------
+
+
+async def test_cold_migrate_and_confirm(lc_system: System, user: Api, root: Api,
+                                        driver: FakeDriver) -> None:
+    sid = await _active(user)
+    source = (await root.get(f"/servers/{sid}")).json()["server"]["OS-EXT-SRV-ATTR:host"]
+    r = await _act(user, sid, {"migrate": None})
+    assert r.status_code == 403  # a project manager's or admin's action by default
+    assert (await _act(root, sid, {"migrate": None})).status_code == 202
+    body = await root.wait_status(sid, "VERIFY_RESIZE")
+    target = body["OS-EXT-SRV-ATTR:host"]
+    assert target != source and body["flavor"]["id"] == "1"
+    assert (await _act(root, sid, {"confirmResize": None})).status_code == 204
+    await root.wait_status(sid, "ACTIVE")
+    migrations = (await root.get("/os-migrations")).json()["migrations"]
+    assert len(migrations) == 1
+    m = migrations[0]
+    assert (m["instance_uuid"], m["status"], m["source_compute"], m["dest_compute"]) == (
+        sid, "confirmed", source, target)
+    assert m["old_instance_type_id"] == m["new_instance_type_id"] == 1
+    assert set(m) == {"created_at", "dest_compute", "dest_host", "dest_node", "id",
+                      "instance_uuid", "new_instance_type_id", "old_instance_type_id",
+                      "source_compute", "source_node", "status", "updated_at"}
+    history = await _actions(user, root, sid)
+    assert [a for a, _ in history][:2] == ["confirmResize", "migrate"]
+    await _act(root, sid, {"pause": None})
+    await root.wait_status(sid, "PAUSED")
+    r = await _act(root, sid, {"migrate": None})
+    assert_error(r, 409, "conflictingRequest",
+                 f"Cannot 'migrate' instance {sid} while it is in vm_state paused")
+    # members see no migrations of the cloud; filters narrow the admin's list
+    assert (await user.get("/os-migrations")).status_code == 403
+    assert (await root.get("/os-migrations?status=error")).json() == {"migrations": []}
+    assert len((await root.get(f"/os-migrations?instance_uuid={sid}")).json()[
+        "migrations"]) == 1
+
+
+async def test_live_migrate(lc_system: System, user: Api, root: Api,
+                            driver: FakeDriver) -> None:
+    sid = await _active(user)
+    source = (await root.get(f"/servers/{sid}")).json()["server"]["OS-EXT-SRV-ATTR:host"]
+    target = "host2" if source == "host1" else "host1"
+    body = {"os-migrateLive": {"host": source, "block_migration": False,
+                               "disk_over_commit": False}}
+    r = await _act(root, sid, body)
+    assert_error(r, 400, "badRequest",
+                 f"Unable to migrate instance ({sid}) to current host ({source}).")
+    body["os-migrateLive"]["host"] = "nowhere"
+    assert_error(await _act(root, sid, body), 400, "badRequest",
+                 "Compute host nowhere could not be found.")
+    assert (await _act(root, sid, {"os-migrateLive": {"host": None}})).status_code == 400
+    body["os-migrateLive"] = {"host": None, "block_migration": "auto",
+                              "disk_over_commit": False}
+    assert (await _act(root, sid, body)).status_code == 400  # 'auto' only from 2.25
+    body["os-migrateLive"] = {"host": None, "block_migration": "false",
+                              "disk_over_commit": False}
+    assert (await _act(root, sid, body)).status_code == 202
+    after = await root.wait_status(sid, "ACTIVE")
+    await _until(lambda: _on_host(root, sid, target))
+    after = (await root.get(f"/servers/{sid}")).json()["server"]
+    assert after["OS-EXT-SRV-ATTR:host"] == target and driver.calls["live_migrate"] == 1
+    assert sid in await driver.list_instances(target)
+    assert sid not in await driver.list_instances(source)
+    m = (await root.get("/os-migrations")).json()["migrations"][0]
+    assert (m["status"], m["source_compute"], m["dest_compute"]) == ("completed", source,
+                                                                     target)
+    history = await _actions(user, root, sid)
+    assert history[0] == ("live-migration", [("compute_live_migration", "Success")])
+    # the claim moved with the guest
+    async with lc_system.pool.acquire() as conn:
+        claims = await conn.fetch(
+            "SELECT h.host FROM v_host_claims c JOIN v_hosts h USING (stream_id)"
+            " WHERE c.server_id = $1", sid)
+    assert [r["host"] for r in claims] == [target]
+    await _act(root, sid, {"os-stop": None})
+    await root.wait_status(sid, "SHUTOFF")
+    body["os-migrateLive"]["host"] = None
+    assert_error(await _act(root, sid, body), 409, "conflictingRequest",
+                 f"Cannot 'os-migrateLive' instance {sid} while it is in vm_state stopped")
+
+
+async def _on_host(api: Api, sid: str, host: str) -> bool:
+    body = (await api.get(f"/servers/{sid}")).json()["server"]
+    return bool(body["OS-EXT-SRV-ATTR:host"] == host and body["status"] == "ACTIVE")
+
+
+async def test_evacuate_from_a_failed_host(fresh_dsn: str) -> None:
+    """Two workers, one host each; the first one stops (its host is down), its server is
+    rebuilt on the other; when the first comes back it removes the old guest."""
+    system = await open_system(fresh_dsn, NOAUTH(), pool_size=10)
+    one = FakeDriver([HostSpec("host1", 64, 262144, 4000)])
+    two = FakeDriver([HostSpec("host2", 8, 16384, 100)])  # less free RAM: host1 is chosen
+    stop_one = asyncio.Event()
+    try:
+        system.start_scheduler()
+        system.start_compute(one, "one", stop_one)
+        system.start_compute(two, "two")
+        await wait_hosts(system, 2)
+        transport = httpx.ASGITransport(app=system.app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            user, root = Api(http, "alice", "project-a"), Api(http, "admin", "admin")
+            sid = await _active(user)
+            assert (await root.get(f"/servers/{sid}")).json()["server"][
+                "OS-EXT-SRV-ATTR:host"] == "host1"
+            r = await _act(root, sid, {"evacuate": {"onSharedStorage": False}})
+            assert_error(r, 400, "badRequest", "Compute service of host1 is still in use.")
+            assert (await _act(user, sid, {"evacuate": {"onSharedStorage": False}})
+                    ).status_code == 403
+            stop_one.set()  # host1's worker goes away
+            await _until(lambda: _host_down(system, "host1"))
+            r = await _act(root, sid, {"evacuate": {}})
+            assert r.status_code == 400  # onSharedStorage is required before 2.14
+            r = await _act(root, sid, {"evacuate": {"host": "host1", "onSharedStorage": False}})
+            assert_error(r, 400, "badRequest", "The target host can't be the same one.")
+            r = await _act(root, sid, {"evacuate": {"host": "nowhere", "onSharedStorage": False}})
+            assert_error(r, 404, "itemNotFound", "Compute host nowhere not found.")
+            r = await _act(root, sid, {"evacuate": {"onSharedStorage": False,
+                                                    "adminPass": "MySecretPass"}})
+            assert r.status_code == 200 and r.json() == {"adminPass": "MySecretPass"}
+            await _until(lambda: _on_host(root, sid, "host2"))
+            assert sid in two.instance_ids()
+            m = (await root.get("/os-migrations")).json()["migrations"][0]
+            assert (m["status"], m["source_compute"], m["dest_compute"]) == (
+                "done", "host1", "host2")
+            history = await _actions(user, root, sid)
+            assert history[0] == ("evacuate", [("compute_rebuild_instance", "Success")])
+            # at 2.14 there is no onSharedStorage and no body
+            r = await _act(root.at("2.14"), sid, {"evacuate": {"onSharedStorage": False}})
+            assert r.status_code == 400
+            assert sid in one.instance_ids()  # the old copy is still on the dead host
+            system.start_compute(one, "one")  # host1 comes back and cleans up
+            await _until(lambda: _gone(one, sid))
+            assert sid in two.instance_ids()
+    finally:
+        await system.close()
+
+
+async def _host_down(system: System, host: str) -> bool:
+    from control_plane.services.compute import host_is_up
+
+    async with system.pool.acquire() as conn:
+        return not await host_is_up(conn, host)
+
+
+# -- periodic: resize auto-confirm, shelved offload ---------------------------------------
+
+
+async def test_resize_is_confirmed_after_the_window(lc_system: System, user: Api,
+                                                    root: Api) -> None:
+    lc_system.settings.resize_confirm_window = 1
+    sid = await _active(user)
+    await _act(user, sid, {"resize": {"flavorRef": "2"}})
+    await user.wait_status(sid, "VERIFY_RESIZE")
+    body = await user.wait_status(sid, "ACTIVE", timeout=10)
+    assert body["flavor"]["id"] == "2"
+    history = await _actions(user, root, sid)
+    assert history[0] == ("confirmResize", [("compute_confirm_resize", "Success")])
+
+
+async def test_shelved_server_is_offloaded_after_the_time(lc_system: System, user: Api,
+                                                          root: Api) -> None:
+    lc_system.settings.shelved_offload_time = 1
+    sid = await _active(user)
+    await _act(user, sid, {"shelve": None})
+    body = await root.wait_status(sid, "SHELVED")
+    assert body["OS-EXT-SRV-ATTR:host"]
+    body = await root.wait_status(sid, "SHELVED_OFFLOADED", timeout=10)
+    assert body["OS-EXT-SRV-ATTR:host"] is None
+
+
+# -- history: a rebuild from zero gives the same views -----------------------------------
+
+
+async def test_views_rebuild_identically(lc_system: System, user: Api, root: Api) -> None:
+    lc_system.settings.reclaim_instance_interval = 3600
+    a, b = await _active(user, "a"), await _active(user, "b")
+    await _act(root, a, {"migrate": None})
+    await root.wait_status(a, "VERIFY_RESIZE")
+    await _act(root, a, {"revertResize": None})
+    await root.wait_status(a, "ACTIVE")
+    await _act(user, b, {"rescue": None})
+    await user.wait_status(b, "RESCUE")
+    await user.delete(f"/servers/{a}")
+    await user.wait_status(a, "SOFT_DELETED")
+    tables = ("v_servers", "v_migrations", "v_instance_actions", "v_instance_action_events")
+
+    async def dump() -> dict[str, list[Any]]:
+        async with lc_system.pool.acquire() as conn:
+            return {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY 1, 2")]
+                    for t in tables}
+
+    before = await dump()
+    assert before["v_migrations"][0]["status"] == "reverted"
+    for p in all_projections():
+        await lc_system.runner.rebuild(p.name)
+    assert await dump() == before
+    uow = UnitOfWork(lc_system.store)
+    server = await uow.get(Server, uuid.UUID(a))
+    assert server is not None and server.vm_state == "soft-delete"
