@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from control_plane.bootstrap import System
 from drivers.fake import FakeDriver
 from tests.conftest import Api, assert_error
