@@ -66,6 +66,10 @@ class Settings:
         default_factory=lambda: int(os.environ.get("CONTROL_PLANE_RESIZE_CONFIRM_WINDOW", "0")))
     shelved_offload_time: int = field(
         default_factory=lambda: int(os.environ.get("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "0")))
+    # the metadata service trusts X-Instance-ID headers signed with this secret (Nova's
+    # metadata_proxy_shared_secret); without one it knows guests by their fixed address
+    metadata_secret: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_METADATA_SECRET"))
     periodic_interval: float = field(
         default_factory=lambda: float(os.environ.get("CONTROL_PLANE_PERIODIC_INTERVAL", "5")))
 

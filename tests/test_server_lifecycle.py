@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from control_plane import commands as c
+from control_plane.api.metadata import sign
 from control_plane.bootstrap import System, open_system
-from control_plane.context import RequestContext
 from control_plane.domain import states
 from control_plane.domain.server import Server
 from control_plane.uow import UnitOfWork
@@ -220,18 +219,45 @@ async def _password_is(driver: FakeDriver, sid: str, password: str) -> bool:
     return driver.passwords.get(sid) == password
 
 
-async def test_server_password(lc_system: System, user: Api) -> None:
+async def test_server_password_from_the_metadata_service(lc_system: System, user: Api
+                                                          ) -> None:
     sid = await _active(user)
     r = await user.get(f"/servers/{sid}/os-server-password")
     assert r.status_code == 200 and r.json() == {"password": ""}
-    ctx = RequestContext(user_id="alice", project_id="project-a", roles=("member",))
-    await lc_system.bus.handle(c.SetServerPassword(sid, "ZW5jcnlwdGVk"), ctx)
+    body = (await user.get(f"/servers/{sid}")).json()["server"]
+    address = body["addresses"]["private"][0]["addr"]
+    guest = {"X-Forwarded-For": address}
+    http = user.http
+    # the guest, known by its fixed address, reads its metadata and posts its password
+    r = await http.get("/openstack/latest/meta_data.json", headers=guest)
+    assert r.status_code == 200 and r.json()["uuid"] == sid and r.json()["name"] == "lc"
+    assert (await http.get("/openstack/latest/meta_data.json",
+                           headers={"X-Forwarded-For": "10.99.0.1"})).status_code == 404
+    assert (await http.post("/openstack/2013-04-04/password", content=b"x" * 257,
+                            headers=guest)).status_code == 400
+    r = await http.post("/openstack/2013-04-04/password", content=b"ZW5jcnlwdGVk",
+                        headers=guest)
+    assert r.status_code == 200
+    assert (await http.post("/openstack/latest/password", content=b"again",
+                            headers=guest)).status_code == 409
+    assert (await http.get("/openstack/latest/password", headers=guest)).text == "ZW5jcnlwdGVk"
     assert (await user.get(f"/servers/{sid}/os-server-password")).json() == {
         "password": "ZW5jcnlwdGVk"}
-    assert (await user.delete(f"/servers/{sid}/os-server-password")).status_code == 204
-    assert (await user.get(f"/servers/{sid}/os-server-password")).json() == {"password": ""}
     other = Api(user.http, "bob", "project-b")
     assert (await other.get(f"/servers/{sid}/os-server-password")).status_code == 404
+    assert (await user.delete(f"/servers/{sid}/os-server-password")).status_code == 204
+    assert (await user.get(f"/servers/{sid}/os-server-password")).json() == {"password": ""}
+    # behind a metadata proxy: signed instance-id headers, and only with the secret
+    unsigned = {"X-Instance-ID": sid, "X-Instance-ID-Signature": "0" * 64}
+    assert (await http.get("/openstack/latest/password", headers=unsigned)).status_code == 404
+    lc_system.settings.metadata_secret = "proxy-secret"
+    signed = {"X-Instance-ID": sid, "X-Instance-ID-Signature": sign("proxy-secret", sid)}
+    assert (await http.post("/openstack/latest/password", content=b"bmV3",
+                            headers=signed)).status_code == 200
+    assert (await user.get(f"/servers/{sid}/os-server-password")).json() == {"password": "bmV3"}
+    history = [e.metadata.get("actor") for e in await lc_system.store.read_stream(sid)
+               if e.event_type == "ServerPasswordSet"]
+    assert history == ["metadata-service", "metadata-service"]
 
 
 # -- migrate, live migrate, evacuate, os-migrations -------------------------------------

@@ -26,6 +26,7 @@ from control_plane.api import (
     ips,
     keypairs,
     limits,
+    metadata,
     migrations,
     quota_sets,
     server_actions,
@@ -220,6 +221,8 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
     app = Starlette(
         routes=[R("/identity", identity.versions, methods=["GET"]),
                 Mount("/identity", routes=identity.routes()),
+                R("/openstack", metadata.versions, methods=["GET"]),
+                Mount("/openstack", routes=metadata.routes()),
                 R("/image", glance.versions, methods=["GET"]),
                 Mount("/image", routes=glance.routes()),
                 *routes, Mount("/compute", routes=routes)],

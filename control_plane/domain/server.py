@@ -269,6 +269,7 @@ class Server(Aggregate):
     resize_target: str
     shelved_image: str | None  # set by a shelve (control_plane.domain.server_shelve)
     move_target: str | None  # a live migration's or evacuation's target host (server_moves)
+    guest_password: str  # what the guest posted to the metadata service (server_rescue)
 
     def __init__(self) -> None:
         pass

@@ -16,10 +16,12 @@ keys (control_plane.tokens.seal) and only the compute worker unseals them.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from control_plane.domain import states
 from control_plane.domain.server import Server
 from control_plane.domain.server_transitions import KEEP, Transition, transition_event
+from control_plane.faults import Conflict
 
 RESCUING = "rescuing"
 UNRESCUING = "unrescuing"
@@ -36,11 +38,19 @@ PasswordChangeRequested = transition_event("ServerPasswordChangeRequested", Tran
     KEEP, UPDATING_PASSWORD, fields={"admin_pass": str}))
 PasswordChanged = transition_event("ServerPasswordChanged", Transition(
     KEEP, None, fields={"started_at": str}))
+def _set(event: Any, s: Server) -> None:
+    s.guest_password = event.password
+
+
+def _clear(event: Any, s: Server) -> None:
+    s.guest_password = ""
+
+
 PasswordSet = transition_event("ServerPasswordSet", Transition(
     KEEP, KEEP, view_sql=", password = $7", view_args=("password",),
-    fields={"password": str}))
+    fields={"password": str}), _set)
 PasswordCleared = transition_event("ServerPasswordCleared", Transition(
-    KEEP, KEEP, view_sql=", password = ''"))
+    KEEP, KEEP, view_sql=", password = ''"), _clear)
 
 for _task, _action, _done in ((RESCUING, "rescue", Rescued), (UNRESCUING, "unrescue", Unrescued),
                               (UPDATING_PASSWORD, "changePassword", PasswordChanged)):
@@ -65,7 +75,10 @@ def request_password_change(server: Server, sealed_pass: str, now: dt.datetime) 
 
 
 def set_password(server: Server, password: str, now: dt.datetime) -> None:
+    """The guest posts its password once; it must be cleared before another is taken."""
     server._require_not_deleted()
+    if getattr(server, "guest_password", ""):
+        raise Conflict("The server password is already set.")
     server.trigger_event(PasswordSet, password=password, timestamp=now)
 
 
