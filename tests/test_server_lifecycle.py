@@ -460,3 +460,13 @@ async def test_views_rebuild_identically(lc_system: System, user: Api, root: Api
     uow = UnitOfWork(lc_system.store)
     server = await uow.get(Server, uuid.UUID(a))
     assert server is not None and server.vm_state == "soft-delete"
+
+
+async def test_resize_up_beyond_quota_is_forbidden(lc_system: System, user: Api) -> None:
+    sid = await _active(user)
+    lc_system.settings.quotas["ram"] = 1024
+    r = await _act(user, sid, {"resize": {"flavorRef": "2"}})
+    assert_error(r, 403, "forbidden",
+                 "Quota exceeded for ram: Requested 1536, but already used 512 of 1024 ram")
+    lc_system.settings.quotas["ram"] = -1
+    assert (await _act(user, sid, {"resize": {"flavorRef": "2"}})).status_code == 202

@@ -13,13 +13,19 @@ from control_plane.domain import server_resize as resize
 from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.server import Server
 from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
-from control_plane.services.servers import act_on_server, flavor_for, load_visible
+from control_plane.services.servers import (
+    act_on_server,
+    check_resize_quota,
+    flavor_for,
+    load_visible,
+)
 from control_plane.uow import UnitOfWork, retrying
 
 
 async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -> None:
     async with deps.pool.acquire() as conn:
         flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
+        await check_resize_quota(conn, deps, ctx, cmd.server_id, flavor)
 
     await act_on_server(deps, cmd.server_id, ctx,
                         lambda server, stamp: resize.request(server, flavor, stamp))

@@ -96,6 +96,26 @@ async def _check_quota(
     return allowed
 
 
+async def check_resize_quota(conn: asyncpg.Connection, deps: Deps, ctx: RequestContext,
+                             server_id: str, new_flavor: dict[str, Any]) -> None:
+    """A resize up must fit the server's project's cores and ram quota (Nova checks the
+    increase before accepting the request)."""
+    row = await conn.fetchrow("SELECT project_id, flavor FROM v_servers WHERE id::text = $1"
+                              " AND NOT deleted", server_id)
+    if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
+        return  # not found: the resize itself says so
+    q = deps.settings.quotas
+    used = await conn.fetchrow(
+        "SELECT coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
+        " coalesce(sum((flavor->>'ram')::int), 0) AS ram"
+        " FROM v_servers WHERE project_id = $1 AND NOT deleted", row["project_id"])
+    for res, key in (("cores", "vcpus"), ("ram", "ram")):
+        delta = new_flavor[key] - row["flavor"][key]
+        if q[res] >= 0 and delta > 0 and used[res] + delta > q[res]:
+            raise QuotaExceeded(f"Quota exceeded for {res}: Requested {delta}, but already "
+                                f"used {used[res]} of {q[res]} {res}")
+
+
 async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
                          ) -> CreatedServers:
     async with deps.pool.acquire() as conn:
