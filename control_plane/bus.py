@@ -22,6 +22,7 @@ from control_plane.services import (
     server_shelve,
     server_snapshot,
     servers,
+    volumes,
 )
 
 Handler = Callable[..., Awaitable[Any]]
@@ -109,4 +110,13 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.FinishEvacuation: server_moves.finish_evacuation,
     c.OffloadShelvedServer: server_shelve.offload_due,
     c.AutoConfirmResize: server_resize.auto_confirm,
+    c.CreateVolume: volumes.create_volume,
+    c.DeleteVolume: volumes.delete_volume,
+    c.CreateVolumeSnapshot: volumes.create_snapshot,
+    c.DeleteVolumeSnapshot: volumes.delete_snapshot,
+    c.AttachVolume: volumes.attach,
+    c.DetachVolume: volumes.detach,
+    c.SwapVolume: volumes.swap,
+    c.FinishVolumeOperation: volumes.finish,
+    c.ReleaseServerVolumes: volumes.release,
 }

@@ -34,6 +34,8 @@ class CreateServers(Command):
     user_data: str | None = None
     security_groups: tuple[str, ...] = ("default",)
     networks: Any = None
+    admin_pass: str = ""  # in clear here; sealed before it is recorded
+    files: tuple[tuple[str, str], ...] = ()  # personality: (path, base64 contents)
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,8 @@ class RebuildServer(Command):
     server_id: str
     image_ref: str
     changes: dict[str, Any]
+    admin_pass: str = ""
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -531,3 +535,76 @@ class AutoConfirmResize(Command):
     """resize_confirm_window has passed (a compute worker asks)."""
     server_id: str
     host: str
+
+
+# -- volumes, snapshots and volume attachments -----------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateVolume(Command):
+    size: int
+    display_name: str | None = None
+    display_description: str | None = None
+    volume_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    availability_zone: str | None = None
+    snapshot_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteVolume(Command):
+    volume_id: str
+
+
+@dataclass(frozen=True)
+class CreateVolumeSnapshot(Command):
+    volume_id: str
+    force: bool = False
+    display_name: str | None = None
+    display_description: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteVolumeSnapshot(Command):
+    snapshot_id: str
+
+
+@dataclass(frozen=True)
+class AttachVolume(Command):
+    server_id: str
+    volume_id: str
+    device: str | None = None
+    disk_bus: str | None = None
+    device_type: str | None = None
+
+
+@dataclass(frozen=True)
+class DetachVolume(Command):
+    server_id: str
+    volume_id: str
+
+
+@dataclass(frozen=True)
+class SwapVolume(Command):
+    server_id: str
+    old_volume_id: str
+    new_volume_id: str
+
+
+@dataclass(frozen=True)
+class FinishVolumeOperation(Command):
+    """A compute worker attached, detached or swapped a volume (or failed to)."""
+    server_id: str
+    host: str
+    operation: str  # attach, detach or swap
+    volume_id: str  # for a swap: the old volume
+    started_at: str
+    message: str = ""  # empty: it worked
+    details: str = ""
+    new_volume_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseServerVolumes(Command):
+    """A server was deleted: its volumes become available."""
+    server_id: str

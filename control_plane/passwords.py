@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import os
+import secrets
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -38,3 +39,8 @@ def verify_password(password: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(derived, expected)
+
+
+def generate_password(length: int = 12) -> str:
+    """A fresh admin password for a guest, as Nova makes one when none is given."""
+    return secrets.token_urlsafe(length)[:length]

@@ -322,6 +322,12 @@ SECTIONS: list[Section] = [
         ("snapshots:create", MEMBER, "POST /os-snapshots"),
         ("snapshots:delete", MEMBER, "DELETE /os-snapshots/{snapshot_id}"),
     ]),
+    # Not a Nova API: os-volume-types is in the 2016 reference only (a read of Cinder's
+    # volume types); named like the os-volumes reads, with the same defaults.
+    ("os_compute_api:os-volume-types:", "/os-volume-types", [
+        ("list", READER, "GET"),
+        ("show", READER, "GET /{volume_type_id}"),
+    ]),
     # Not Nova policies: Nova serves flavor reads and its image proxy without any policy check
     # (anyone with a token may call them; Glance enforces image ownership). This project names
     # them so an operator can restrict them: reads stay open to all ("@"), writes need a member.

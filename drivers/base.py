@@ -29,6 +29,8 @@ class InstanceSpec:
     disk_gb: int
     image_ref: str
     metadata: dict[str, str] = field(default_factory=dict)
+    admin_pass: str | None = None  # to set in the guest (None: leave it as the image has it)
+    files: tuple[tuple[str, str], ...] = ()  # personality: (path, base64 contents) to inject
 
 
 @dataclass
@@ -66,8 +68,9 @@ class HypervisorDriver(abc.ABC):
         """Reboot the guest: SOFT (ACPI, guest cooperates) or HARD (reset)."""
 
     @abc.abstractmethod
-    async def rebuild(self, host: str, server_id: str, image_ref: str) -> None:
-        """Replace the guest's root disk with a fresh copy of an image and boot it."""
+    async def rebuild(self, host: str, spec: InstanceSpec) -> None:
+        """Replace the guest's root disk with a fresh copy of ``spec.image_ref`` (with the
+        spec's password and files) and boot it."""
 
     @abc.abstractmethod
     async def migrate(self, source: str, target: str, spec: InstanceSpec) -> None:
@@ -111,6 +114,22 @@ class HypervisorDriver(abc.ABC):
     async def live_migrate(self, source: str, target: str, server_id: str) -> None:
         """Move a running guest to another host without stopping it; the source copy
         is gone afterwards."""
+
+    @abc.abstractmethod
+    async def attach_volume(self, host: str, server_id: str, volume_id: str, device: str
+                            ) -> None:
+        """Connect a volume to the guest as ``device`` (e.g. /dev/vdb)."""
+
+    @abc.abstractmethod
+    async def detach_volume(self, host: str, server_id: str, volume_id: str) -> None:
+        """Disconnect a volume from the guest; one that is not attached is not an error."""
+
+    async def swap_volume(self, host: str, server_id: str, old_volume_id: str,
+                          new_volume_id: str, device: str) -> None:
+        """Put another volume in place of an attached one, at the same device (drivers
+        that can copy live override this)."""
+        await self.detach_volume(host, server_id, old_volume_id)
+        await self.attach_volume(host, server_id, new_volume_id, device)
 
     @abc.abstractmethod
     async def list_instances(self, host: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -41,6 +42,9 @@ class FakeDriver(HypervisorDriver):
         self._next_ip = int(ipaddress.IPv4Address("10.0.0.2"))
         self.passwords: dict[str, str] = {}  # what the guest agent was told
         self.rescue_images: dict[str, str] = {}
+        self.files: dict[str, dict[str, bytes]] = {}  # injected personality files
+        self.volumes: dict[str, dict[str, str]] = {}  # server id -> {device: volume id}
+        self._volume_failures: list[str] = []
 
     def hosts(self) -> list[HostSpec]:
         return [h.spec for h in self._hosts.values()]
@@ -48,6 +52,12 @@ class FakeDriver(HypervisorDriver):
     def fail_next_spawns(self, count: int, message: str = "Fake driver: injected spawn failure"
                          ) -> None:
         self._spawn_failures.extend([message] * count)
+
+    def fail_next_volume_operations(self, count: int,
+                                    message: str = "Fake driver: injected volume failure"
+                                    ) -> None:
+        """Make the next ``count`` volume attaches or detaches fail with a DriverError."""
+        self._volume_failures.extend([message] * count)
 
     def _host(self, host: str) -> _FakeHost:
         try:
@@ -80,13 +90,21 @@ class FakeDriver(HypervisorDriver):
                                     "OS-EXT-IPS-MAC:mac_addr": mac}]},
         )
         h.instances[spec.server_id] = info
+        self._guest_setup(spec)
         return info
+
+    def _guest_setup(self, spec: InstanceSpec) -> None:
+        """What a real driver would put into the guest: its password and files."""
+        if spec.admin_pass is not None:
+            self.passwords[spec.server_id] = spec.admin_pass
+        self.files[spec.server_id] = {p: base64.b64decode(c) for p, c in spec.files}
 
     async def destroy(self, host: str, server_id: str) -> None:
         h = self._host(host)
         await self._delay()
         self.calls["destroy"] += 1
         h.instances.pop(server_id, None)
+        self.volumes.pop(server_id, None)  # a destroyed guest has no disks connected
 
     def _instance(self, host: str, server_id: str) -> InstanceInfo:
         info = self._host(host).instances.get(server_id)
@@ -123,8 +141,9 @@ class FakeDriver(HypervisorDriver):
         self.calls["snapshot"] = self.calls.get("snapshot", 0) + 1
         return 12_582_912  # what a small qcow2 snapshot weighs
 
-    async def rebuild(self, host: str, server_id: str, image_ref: str) -> None:
-        await self._power(host, server_id, "rebuild", RUNNING)
+    async def rebuild(self, host: str, spec: InstanceSpec) -> None:
+        await self._power(host, spec.server_id, "rebuild", RUNNING)
+        self._guest_setup(spec)
 
     async def pause(self, host: str, server_id: str) -> None:
         await self._power(host, server_id, "pause", PAUSED)
@@ -162,6 +181,24 @@ class FakeDriver(HypervisorDriver):
         self.calls["live_migrate"] = self.calls.get("live_migrate", 0) + 1
         dest.instances[server_id] = info
         self._host(source).instances.pop(server_id, None)
+
+    async def _volume_operation(self, host: str, server_id: str, operation: str) -> None:
+        self._instance(host, server_id)
+        await self._delay()
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        if self._volume_failures:
+            raise DriverError(self._volume_failures.pop(0))
+
+    async def attach_volume(self, host: str, server_id: str, volume_id: str, device: str
+                            ) -> None:
+        await self._volume_operation(host, server_id, "attach_volume")
+        self.volumes.setdefault(server_id, {})[device] = volume_id
+
+    async def detach_volume(self, host: str, server_id: str, volume_id: str) -> None:
+        await self._volume_operation(host, server_id, "detach_volume")
+        devices = self.volumes.get(server_id, {})
+        for device in [d for d, v in devices.items() if v == volume_id]:
+            del devices[device]
 
     async def list_instances(self, host: str) -> list[str]:
         return list(self._host(host).instances)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import traceback
 import uuid
+from typing import Any
 
 import asyncpg
 
@@ -29,6 +30,7 @@ from control_plane.services import periodic
 from control_plane.services.compute import host_lock_key
 from control_plane.tokens import unseal
 from control_plane.uow import UnitOfWork
+from drivers import volume_attachments
 from drivers.base import DriverError, HypervisorDriver, InstanceSpec
 
 log = logging.getLogger(__name__)
@@ -55,9 +57,21 @@ SHELVE = ("ServerShelveRequested", "ServerShelveOffloadRequested", "ServerUnshel
           "ServerUnshelveScheduled")
 
 
+def spec_of(server: Server, flavor: dict[str, Any] | None = None, image_ref: str | None = None,
+            sealed_pass: str | None = None) -> InstanceSpec:
+    """What a driver needs to build the server's guest (the admin password unsealed)."""
+    f = flavor or server.flavor
+    sealed = getattr(server, "admin_pass", "") if sealed_pass is None else sealed_pass
+    return InstanceSpec(
+        server_id=str(server.id), name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
+        disk_gb=f["disk"], image_ref=image_ref or server.image_ref, metadata=server.metadata,
+        admin_pass=unseal(sealed) if sealed else None,
+        files=tuple((x["path"], x["contents"]) for x in getattr(server, "files", [])))
+
+
 class ComputeWorker(Follower):
     types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE,
-             *SHELVE, *MOVES)
+             *SHELVE, *MOVES, *volume_attachments.EVENTS)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -145,7 +159,9 @@ class ComputeWorker(Follower):
                 await self.driver.reboot(server.host, event.stream_id,
                                          event.data.get("reboot_type", "SOFT"))
             elif action == "rebuild":
-                await self.driver.rebuild(server.host, event.stream_id, event.data["image_ref"])
+                spec = spec_of(server, image_ref=event.data["image_ref"],
+                               sealed_pass=event.data.get("admin_pass", ""))
+                await self.driver.rebuild(server.host, spec)
             elif action == "soft_delete":
                 await self.driver.power_off(server.host, event.stream_id)
             elif action == "restore":
@@ -183,10 +199,7 @@ class ComputeWorker(Follower):
         if event.event_type == "ServerResizeScheduled":
             if server.task_state != server_resize.RESIZE_MIGRATING:
                 return
-            f = server.new_flavor or server.flavor
-            spec = InstanceSpec(server_id=sid, name=server.name, vcpus=f["vcpus"],
-                                memory_mb=f["ram"], disk_gb=f["disk"],
-                                image_ref=server.image_ref, metadata=server.metadata)
+            spec = spec_of(server, flavor=server.new_flavor or server.flavor)
             try:
                 await self.driver.migrate(server.resize_source, host, spec)
             except DriverError as exc:
@@ -225,11 +238,8 @@ class ComputeWorker(Follower):
             await self.driver.power_on(host, sid)  # shelved, not offloaded: still here
             await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
         elif kind == "ServerUnshelveScheduled" and server.task_state == server_shelve.SPAWNING:
-            f = server.flavor
-            await self.driver.spawn(host, InstanceSpec(
-                server_id=sid, name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
-                disk_gb=f["disk"], image_ref=server.shelved_image or server.image_ref,
-                metadata=server.metadata))
+            await self.driver.spawn(host, spec_of(
+                server, image_ref=server.shelved_image or server.image_ref))
             await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
 
     async def _move(self, event: RecordedEvent) -> None:
@@ -253,11 +263,8 @@ class ComputeWorker(Follower):
             return
         if server.task_state != server_moves.REBUILDING:
             return
-        f = server.flavor
         try:  # the source host is down: rebuild the guest from its image on the target
-            await self.driver.spawn(dest, InstanceSpec(
-                server_id=sid, name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
-                disk_gb=f["disk"], image_ref=server.image_ref, metadata=server.metadata))
+            await self.driver.spawn(dest, spec_of(server, sealed_pass=event.data["admin_pass"]))
             if event.data["return_to"] == states.STOPPED:
                 await self.driver.power_off(dest, sid)
         except DriverError as exc:
@@ -265,6 +272,9 @@ class ComputeWorker(Follower):
         await self.bus.handle(c.FinishEvacuation(sid, dest, started, ok, message), ctx)
 
     async def handle(self, event: RecordedEvent) -> None:
+        if event.event_type in volume_attachments.EVENTS:
+            await volume_attachments.handle(self, event)
+            return
         if event.event_type in MOVES:
             await self._move(event)
             return
@@ -287,12 +297,8 @@ class ComputeWorker(Follower):
         if event.event_type == "ServerScheduled":
             if server.vm_state != states.BUILDING or server.task_state != states.SPAWNING:
                 return
-            f = server.flavor
-            spec = InstanceSpec(server_id=event.stream_id, name=server.name, vcpus=f["vcpus"],
-                                memory_mb=f["ram"], disk_gb=f["disk"],
-                                image_ref=server.image_ref, metadata=server.metadata)
             try:
-                info = await self.driver.spawn(server.host, spec)
+                info = await self.driver.spawn(server.host, spec_of(server))
             except DriverError as exc:
                 await self.bus.handle(c.MarkServerBuildFailed(
                     event.stream_id, server.host, started, str(exc),

@@ -9,6 +9,7 @@ from projections.instance_actions import InstanceActionsProjection
 from projections.keypairs import KeypairsProjection
 from projections.migrations import MigrationsProjection
 from projections.servers import ServersProjection
+from projections.volumes import VolumesProjection
 
 
 def all_projections() -> list[Projection]:
@@ -21,6 +22,7 @@ def all_projections() -> list[Projection]:
         InstanceActionsProjection(),
         IdentityProjection(),
         MigrationsProjection(),
+        VolumesProjection(),
     ]
 
 

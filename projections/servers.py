@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncpg
 
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import server_deletion, server_moves, server_rescue, states
+from control_plane.domain import (
+    server_deletion,
+    server_moves,
+    server_rescue,
+    server_volumes,
+    states,
+)
 from control_plane.domain.server_transitions import TRANSITIONS, resolve
 from control_plane.eventstore import RecordedEvent
 from projections.base import Projection, on
 from projections.util import ts
 
-_DECLARING = (server_deletion, server_moves, server_rescue)  # their events fill TRANSITIONS
+# their events fill TRANSITIONS
+_DECLARING = (server_deletion, server_moves, server_rescue, server_volumes)
 
 
 class ServersProjection(Projection):
@@ -60,6 +67,8 @@ class ServersProjection(Projection):
     ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS resize jsonb;
     ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS soft_deleted_at timestamptz;
     ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS password text NOT NULL DEFAULT '';
+    ALTER TABLE v_servers ADD COLUMN IF NOT EXISTS volumes_attached jsonb NOT NULL
+        DEFAULT '[]';
     """
 
     @on("ServerCreated")

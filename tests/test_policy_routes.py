@@ -42,7 +42,9 @@ def test_every_compute_route_names_a_registered_rule() -> None:
 def _concrete(path: str, server: str) -> str:
     values = {"server_id": server, "flavor_id": "1", "image_id": IMAGE, "name": "k",
               "network": "private", "tenant_id": "project-a",
-              "key": "k", "alias": "os-keypairs", "request_id": "req-x"}
+              "key": "k", "alias": "os-keypairs", "request_id": "req-x",
+              "volume_id": "5b1d3f6e-0c55-4f3a-9d8e-2a6c4b7e9f10",
+              "snapshot_id": "8c2e4a1b-7d3f-4e6a-b5c9-0f1e2d3c4b5a"}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 

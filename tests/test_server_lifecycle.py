@@ -20,7 +20,7 @@ from control_plane.uow import UnitOfWork
 from drivers.base import HostSpec
 from drivers.fake import FakeDriver
 from projections import all_projections
-from tests.conftest import NOAUTH, Api, assert_error, wait_hosts
+from tests.conftest import IMAGE, NOAUTH, Api, assert_error, wait_hosts
 
 
 @pytest.fixture
@@ -470,3 +470,51 @@ async def test_resize_up_beyond_quota_is_forbidden(lc_system: System, user: Api)
                  "Quota exceeded for ram: Requested 1536, but already used 512 of 1024 ram")
     lc_system.settings.quotas["ram"] = -1
     assert (await _act(user, sid, {"resize": {"flavorRef": "2"}})).status_code == 202
+
+
+async def test_admin_password_and_personality_reach_the_guest(lc_system: System, user: Api,
+                                                              driver: FakeDriver) -> None:
+    files = [{"path": "/etc/motd", "contents": "aGVsbG8="}]
+    r = await user.post("/servers", {"server": {
+        "name": "p", "flavorRef": "1", "imageRef": IMAGE, "adminPass": "first-Pass",
+        "personality": files}})
+    assert r.status_code == 202 and r.json()["server"]["adminPass"] == "first-Pass"
+    sid = r.json()["server"]["id"]
+    await user.wait_status(sid, "ACTIVE")
+    assert driver.passwords[sid] == "first-Pass"
+    assert driver.files[sid] == {"/etc/motd": b"hello"}
+    r = await _act(user, sid, {"rebuild": {"imageRef": IMAGE, "personality": [
+        {"path": "/etc/issue", "contents": "d29ybGQ="}]}})
+    generated = r.json()["server"]["adminPass"]
+    await user.wait_status(sid, "ACTIVE")
+    await _until(lambda: _password_is(driver, sid, generated))
+    assert driver.files[sid] == {"/etc/issue": b"world"}
+    async with lc_system.pool.acquire() as conn:
+        leaked = await conn.fetchval("SELECT count(*) FROM events WHERE data::text LIKE"
+                                     " '%first-Pass%' OR data::text LIKE '%' || $1 || '%'",
+                                     generated)
+    assert leaked == 0
+    # Nova's limits on injected files: 403 beyond the quotas, 400 for bad base64
+    too_many = [{"path": f"/f{i}", "contents": ""} for i in range(6)]
+    r = await user.post("/servers", {"server": {"name": "q", "flavorRef": "1",
+                                                "imageRef": IMAGE, "personality": too_many}})
+    assert_error(r, 403, "forbidden", "Personality file limit exceeded")
+    r = await _act(user, sid, {"rebuild": {"imageRef": IMAGE, "personality": [
+        {"path": "/x", "contents": "!!"}]}})
+    assert_error(r, 400, "badRequest", "Personality content for /x cannot be decoded")
+    big = [{"path": "/x", "contents": "QUFB" * 4000}]
+    r = await _act(user, sid, {"rebuild": {"imageRef": IMAGE, "personality": big}})
+    assert_error(r, 403, "forbidden", "Personality file content exceeds maximum 10240")
+
+
+async def test_events_before_v2_replay(lc_system: System, user: Api) -> None:
+    """ServerCreated and ServerRebuildRequested v1 (no password, no files) still replay:
+    the upcasters fill in what v2 added."""
+    sid = await _active(user)
+    async with lc_system.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE events SET data = data - 'admin_pass' - 'files', schema_version = 1"
+            " WHERE stream_id = $1 AND event_type = 'ServerCreated'", sid)
+    server = await UnitOfWork(lc_system.store).get(Server, uuid.UUID(sid))
+    assert server is not None and server.admin_pass == "" and server.files == []
+    assert server.vm_state == "active"

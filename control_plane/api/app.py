@@ -35,6 +35,8 @@ from control_plane.api import (
     server_password,
     servers,
     versions,
+    volume_attachments,
+    volumes,
 )
 from control_plane.api.middleware import ComputeMiddleware
 from control_plane.config import Settings
@@ -73,9 +75,12 @@ FA = "os_compute_api:os-flavor-access"
 XS = "os_compute_api:os-flavor-extra-specs:"
 KP = "os_compute_api:os-keypairs:"
 IM = "os_compute_api:images:"
+VA = "os_compute_api:os-volumes-attachments:"
+VO = "os_compute_api:os-volumes:"
+VT = "os_compute_api:os-volume-types:"
 
 # modules that add actions to POST /servers/{id}/action (imported for that)
-ACTION_MODULES = (server_lifecycle,)
+ACTION_MODULES = (server_lifecycle, volume_attachments)
 
 API_ROUTES: list[BaseRoute] = [
     P("/servers", servers.index, "GET", S + "index"),
@@ -97,6 +102,30 @@ API_ROUTES: list[BaseRoute] = [
       "os_compute_api:os-server-password:show"),
     P("/servers/{server_id}/os-server-password", server_password.clear, "DELETE",
       "os_compute_api:os-server-password:clear"),
+    P("/servers/{server_id}/os-volume_attachments", volume_attachments.index, "GET",
+      VA + "index"),
+    P("/servers/{server_id}/os-volume_attachments", volume_attachments.create, "POST",
+      VA + "create"),
+    P("/servers/{server_id}/os-volume_attachments/{volume_id}", volume_attachments.show,
+      "GET", VA + "show"),
+    # before 2.85 an update is always a swap, and takes the swap rule
+    P("/servers/{server_id}/os-volume_attachments/{volume_id}", volume_attachments.update,
+      "PUT", VA + "swap"),
+    P("/servers/{server_id}/os-volume_attachments/{volume_id}", volume_attachments.delete,
+      "DELETE", VA + "delete"),
+    P("/os-volumes", volumes.index, "GET", VO + "list"),
+    P("/os-volumes", volumes.create, "POST", VO + "create"),
+    P("/os-volumes/detail", volumes.detail, "GET", VO + "detail"),
+    P("/os-volumes/{volume_id}", volumes.show, "GET", VO + "show"),
+    P("/os-volumes/{volume_id}", volumes.delete, "DELETE", VO + "delete"),
+    P("/os-volume-types", volumes.types_index, "GET", VT + "list"),
+    P("/os-volume-types/{volume_type_id}", volumes.type_show, "GET", VT + "show"),
+    P("/os-snapshots", volumes.snapshots_index, "GET", VO + "snapshots:list"),
+    P("/os-snapshots", volumes.snapshot_create, "POST", VO + "snapshots:create"),
+    P("/os-snapshots/detail", volumes.snapshots_detail, "GET", VO + "snapshots:detail"),
+    P("/os-snapshots/{snapshot_id}", volumes.snapshot_show, "GET", VO + "snapshots:show"),
+    P("/os-snapshots/{snapshot_id}", volumes.snapshot_delete, "DELETE",
+      VO + "snapshots:delete"),
     # the index rule; the handler widens the view with index:all_projects / index:host
     P("/os-migrations", migrations.index, "GET", "os_compute_api:os-migrations:index"),
     P("/servers/{server_id}/os-instance-actions", instance_actions.index, "GET", IA + "list"),

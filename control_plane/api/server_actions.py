@@ -8,7 +8,6 @@ body's single key, and returns the response. Modules with their own actions
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from control_plane.api import common, servers
 from control_plane.api.schemas import server_actions as schema
 from control_plane.context import RequestContext
 from control_plane.faults import BadRequest, NotFound
+from control_plane.passwords import generate_password
 from control_plane.services.servers import hostname_for
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
@@ -95,11 +95,15 @@ async def _rebuild(request: Request, ctx: RequestContext, server_id: str, body: 
             changes[ip] = ipaddress.ip_address(changes[ip]).compressed
     if "name" in changes:
         changes["hostname"] = hostname_for(changes["name"])
-    await common.bus(request).handle(c.RebuildServer(server_id, body["imageRef"], changes), ctx)
+    password = body.get("adminPass") or generate_password()
+    files = servers.personality(body.get("personality", []),
+                                common.deps(request).settings.quotas)
+    await common.bus(request).handle(c.RebuildServer(server_id, body["imageRef"], changes,
+                                                     password, files), ctx)
     async with common.deps(request).pool.acquire() as conn:
         row = await servers.visible_server(conn, server_id, ctx)
     view = servers.render_detail(servers.View.of(request, ctx), row, full=False)
-    view["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)[:12]
+    view["adminPass"] = password
     return common.JSON({"server": view}, status_code=202)
 
 

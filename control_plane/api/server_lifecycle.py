@@ -4,7 +4,6 @@ migrate_server.py, evacuate.py), registered with the action dispatcher."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -16,13 +15,9 @@ from control_plane.api.schemas import server_actions as plain
 from control_plane.api.schemas import server_lifecycle as schema
 from control_plane.context import RequestContext
 from control_plane.faults import BadRequest
+from control_plane.passwords import generate_password
 
 _TRUE = {"true", "1", "on", "yes"}
-
-
-def generate_password() -> str:
-    """A fresh admin password, as Nova makes one (12 characters) when none is given."""
-    return secrets.token_urlsafe(12)[:12]
 
 
 def _boolean(value: Any) -> bool:

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import ipaddress
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,8 @@ from control_plane import commands as c
 from control_plane.api import common
 from control_plane.api.schemas import servers as schema
 from control_plane.context import RequestContext
-from control_plane.faults import BadRequest, Forbidden, NotFound
+from control_plane.faults import BadRequest, Forbidden, NotFound, QuotaExceeded
+from control_plane.passwords import generate_password
 
 _PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
 _SORT_KEYS = {
@@ -131,7 +131,8 @@ def _extend(out: dict[str, Any], row: asyncpg.Record, view: View) -> None:
     out["OS-EXT-STS:power_state"] = row["power_state"]
     out["OS-SRV-USG:launched_at"] = _usage_time(row["launched_at"])
     out["OS-SRV-USG:terminated_at"] = _usage_time(row["terminated_at"])
-    out["os-extended-volumes:volumes_attached"] = []
+    out["os-extended-volumes:volumes_attached"] = [
+        v if view.v23 else {"id": v["id"]} for v in row["volumes_attached"]]
     if view.admin:
         out["OS-EXT-SRV-ATTR:host"] = row["host"]
         out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = row["node"]
@@ -332,6 +333,31 @@ def _image_ref(server: dict[str, Any]) -> str:
     raise BadRequest("Missing imageRef attribute")
 
 
+def personality(items: list[dict[str, str]], quotas: dict[str, int]
+                ) -> tuple[tuple[str, str], ...]:
+    """Files to inject (create, rebuild): within the injected-file quotas (403 beyond, as
+    Nova's OverQuota), contents valid base64 (400)."""
+    limits = {k: quotas[f"injected_file{k}"]
+              for k in ("s", "_path_bytes", "_content_bytes")}
+    if 0 <= limits["s"] < len(items):
+        raise QuotaExceeded("Personality file limit exceeded")
+    out = []
+    for item in items:
+        path, contents = item.get("path", ""), item.get("contents", "")
+        if 0 <= limits["_path_bytes"] < len(path.encode()):
+            raise QuotaExceeded(f"Personality file path exceeds maximum "
+                                f"{limits['_path_bytes']}")
+        try:
+            decoded = base64.b64decode(contents, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest(f"Personality content for {path} cannot be decoded") from None
+        if 0 <= limits["_content_bytes"] < len(decoded):
+            raise QuotaExceeded(f"Personality file content exceeds maximum "
+                                f"{limits['_content_bytes']}")
+        out.append((path, contents))
+    return tuple(out)
+
+
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.create)
@@ -369,6 +395,9 @@ async def create(request: Request) -> Response:
         security_groups=tuple(g["name"] for g in server.get("security_groups", [])
                               if "name" in g) or ("default",),
         networks=server.get("networks"),
+        admin_pass=server.get("adminPass") or generate_password(),
+        files=personality(server.get("personality", []),
+                          common.deps(request).settings.quotas),
     )
     result = await common.bus(request).handle(cmd, ctx)
     if str(server.get("return_reservation_id", "")).lower() in ("true", "1"):
@@ -380,7 +409,7 @@ async def create(request: Request) -> Response:
         "links": links,
         "OS-DCF:diskConfig": cmd.disk_config,
         "security_groups": [{"name": n} for n in cmd.security_groups],
-        "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)[:12],
+        "adminPass": cmd.admin_pass,
     }}
     return common.JSON(body, status_code=202, headers={"Location": links[0]["href"]})
 

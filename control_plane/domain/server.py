@@ -17,7 +17,10 @@ class Server(Aggregate):
     TOPIC = "Server"
 
     class Created(Aggregate.Created):
+        """v2 added the sealed admin password and the personality files for the driver."""
+
         TOPIC = "ServerCreated"
+        class_version = 2
         name: str
         project_id: str
         user_id: str
@@ -37,6 +40,13 @@ class Server(Aggregate):
         security_groups: list[str]
         networks: Any
         hostname: str
+        admin_pass: str  # sealed (control_plane.tokens.seal); "" when none was kept
+        files: list[dict[str, str]]  # personality: {"path", "contents" (base64)}
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["admin_pass"] = ""  # servers created before v2: the password was not kept
+            state["files"] = []
 
         def apply(self, s: Server) -> None:
             s.name = self.name
@@ -60,6 +70,8 @@ class Server(Aggregate):
             s.locked_by = None
             s.security_groups = list(self.security_groups)
             s.move_target = None
+            s.admin_pass = self.admin_pass
+            s.files = list(self.files)
 
     class Scheduled(Aggregate.Event):
         TOPIC = "ServerScheduled"
@@ -270,6 +282,8 @@ class Server(Aggregate):
     shelved_image: str | None  # set by a shelve (control_plane.domain.server_shelve)
     move_target: str | None  # a live migration's or evacuation's target host (server_moves)
     guest_password: str  # what the guest posted to the metadata service (server_rescue)
+    admin_pass: str  # sealed; for the driver at spawn and rebuild
+    files: list[dict[str, str]]  # personality files for the driver
 
     def __init__(self) -> None:
         pass

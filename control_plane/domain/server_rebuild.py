@@ -19,10 +19,20 @@ REBUILDING = "rebuilding"
 
 
 class RebuildRequested(Server.Event):
+    """v2 added the sealed admin password and the personality files for the driver."""
+
     TOPIC = "ServerRebuildRequested"
+    class_version = 2
     image_ref: str
     changes: dict[str, Any]  # name, metadata, access_ipv4, access_ipv6, disk_config
     return_to: str  # vm_state after the rebuild
+    admin_pass: str  # sealed
+    files: list[dict[str, str]]
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["admin_pass"] = ""
+        state["files"] = []
 
     def apply(self, s: Server) -> None:
         s.task_state = REBUILDING
@@ -30,6 +40,8 @@ class RebuildRequested(Server.Event):
         for key, value in self.changes.items():
             setattr(s, key, value)
         s.rebuild_return_to = self.return_to
+        s.admin_pass = self.admin_pass
+        s.files = list(self.files)
 
 
 class Rebuilt(Server.Event):
@@ -49,8 +61,10 @@ Server.simple_tasks[REBUILDING] = "rebuild"
 Server.simple_outcomes["rebuild"] = Rebuilt
 
 
-def request(server: Server, image_ref: str, changes: dict[str, Any], now: dt.datetime) -> None:
+def request(server: Server, image_ref: str, changes: dict[str, Any], now: dt.datetime,
+            admin_pass: str = "", files: list[dict[str, str]] | None = None) -> None:
     server._check("rebuild", (states.ACTIVE, states.STOPPED, states.ERROR))
     return_to = states.STOPPED if server.vm_state == states.STOPPED else states.ACTIVE
     server.trigger_event(RebuildRequested, image_ref=image_ref, changes=changes,
-                         return_to=return_to, timestamp=now)
+                         return_to=return_to, admin_pass=admin_pass, files=files or [],
+                         timestamp=now)

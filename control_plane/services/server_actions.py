@@ -11,6 +11,7 @@ from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import server_rebuild
 from control_plane.domain.server import Server
 from control_plane.services.servers import act_on_server, check_image, load_visible
+from control_plane.tokens import seal
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -52,8 +53,10 @@ async def rebuild(deps: Deps, cmd: c.RebuildServer, ctx: RequestContext) -> None
         if server_row is not None:
             image_ref = await check_image(conn, cmd.image_ref, server_row["flavor"])
 
+    sealed = seal(cmd.admin_pass) if cmd.admin_pass else ""
+    files = [{"path": p, "contents": body} for p, body in cmd.files]
     await act_on_server(deps, cmd.server_id, ctx, lambda server, stamp: server_rebuild.request(
-        server, image_ref, dict(cmd.changes), stamp))
+        server, image_ref, dict(cmd.changes), stamp, sealed, files))
 
 
 async def complete_action(deps: Deps, cmd: c.CompleteServerAction, ctx: RequestContext

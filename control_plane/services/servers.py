@@ -17,6 +17,7 @@ from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain.server import Server
 from control_plane.faults import BadRequest, NotFound, QuotaExceeded
+from control_plane.tokens import seal
 from control_plane.uow import UnitOfWork, retrying
 
 
@@ -137,6 +138,8 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
     stamp = now()
     ids = [uuid.uuid4() for _ in range(count)]
     uow = UnitOfWork(deps.store)
+    sealed = seal(cmd.admin_pass) if cmd.admin_pass else ""
+    files = [{"path": p, "contents": body} for p, body in cmd.files]
     for index, server_id in enumerate(ids):
         name = cmd.name if count == 1 else f"{cmd.name}-{index + 1}"
         server = Server.create(
@@ -147,7 +150,7 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
             availability_zone=cmd.availability_zone, config_drive=cmd.config_drive,
             user_data=cmd.user_data, reservation_id=reservation_id, launch_index=index,
             security_groups=list(cmd.security_groups), networks=cmd.networks,
-            hostname=hostname_for(name),
+            hostname=hostname_for(name), admin_pass=sealed, files=files,
         )
         uow.add(server)
     await uow.commit(ctx.metadata())
