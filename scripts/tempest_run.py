@@ -374,6 +374,8 @@ min_microversion = 2.1
 max_microversion = {max_microversion}
 build_timeout = 30
 build_interval = 1
+# control-plane serve runs two fake compute hosts: the multinode tests (cold migration) run
+min_compute_nodes = 2
 
 [compute-feature-enabled]
 {feature_lines}
