@@ -27,7 +27,7 @@ IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
 
 def NOAUTH() -> Settings:
     """Most HTTP tests speak as users by header (the development strategy)."""
-    return Settings(auth_strategy="noauth")
+    return Settings(auth_strategy="noauth", periodic_interval=0.05)
 
 IMAGE_ALT = "0b2c1a7e-9d3f-4c55-8e6a-3f1d2c4b5a69"
 
