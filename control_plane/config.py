@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 
 DEFAULT_QUOTAS: dict[str, int] = {
@@ -30,6 +31,25 @@ def _quotas_from_env() -> dict[str, int]:
         if value is not None:
             quotas[key] = int(value)
     return quotas
+
+
+# console type -> the URL users open (Nova's novncproxy_base_url, xvpvncproxy_base_url,
+# [spice] html5proxy_base_url, [rdp] html5_proxy_base_url, [serial_console] base_url,
+# [mks] mksproxy_base_url); CONTROL_PLANE_CONSOLE_URL_<TYPE> overrides each
+DEFAULT_CONSOLE_URLS: dict[str, str] = {
+    "novnc": "http://127.0.0.1:6080/vnc_auto.html",
+    "xvpvnc": "http://127.0.0.1:6081/console",
+    "spice-html5": "http://127.0.0.1:6082/spice_auto.html",
+    "rdp-html5": "http://127.0.0.1:6083/",
+    "serial": "ws://127.0.0.1:6083/",
+    "webmks": "http://127.0.0.1:6090/",
+}
+
+
+def _console_urls_from_env() -> dict[str, str]:
+    return {kind: os.environ.get(
+        "CONTROL_PLANE_CONSOLE_URL_" + kind.upper().replace("-", "_"), url)
+        for kind, url in DEFAULT_CONSOLE_URLS.items()}
 
 
 @dataclass
@@ -72,6 +92,19 @@ class Settings:
         default_factory=lambda: os.environ.get("CONTROL_PLANE_METADATA_SECRET"))
     periodic_interval: float = field(
         default_factory=lambda: float(os.environ.get("CONTROL_PLANE_PERIODIC_INTERVAL", "5")))
+    # consoles: seconds to wait for a compute worker's answer (console output, console
+    # details, diagnostics); a console token's lifetime (Nova's [consoleauth] token_ttl);
+    # the proxies' base URLs by console type; the XVP consoles' (os-consoles) address
+    compute_rpc_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("CONTROL_PLANE_COMPUTE_RPC_TIMEOUT", "5")))
+    console_token_ttl: int = field(
+        default_factory=lambda: int(os.environ.get("CONTROL_PLANE_CONSOLE_TOKEN_TTL", "600")))
+    console_base_urls: dict[str, str] = field(default_factory=_console_urls_from_env)
+    console_public_hostname: str = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_CONSOLE_PUBLIC_HOSTNAME",
+                                               socket.gethostname()))
+    console_xvp_port: int = field(
+        default_factory=lambda: int(os.environ.get("CONTROL_PLANE_CONSOLE_XVP_PORT", "5900")))
 
     def __post_init__(self) -> None:
         if self.auth_strategy not in ("keystone", "keystone-external", "noauth"):

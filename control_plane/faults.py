@@ -80,3 +80,9 @@ class NotImplementedFault(Fault):
     code = 501
     title = "notImplemented"
     default = "The requested operation is not implemented."
+
+
+class ServiceUnavailable(Fault):
+    code = 503
+    title = "serviceUnavailable"
+    default = "Service is unavailable at this time."

@@ -115,6 +115,7 @@ SECTIONS: list[Section] = [
     ("os_compute_api:", SRV, [
         ("os-admin-actions:reset_state", ADMIN, "POST /action (os-resetState)"),
         ("os-admin-actions:inject_network_info", ADMIN, "POST /action (injectNetworkInfo)"),
+        ("os-admin-actions:reset_network", ADMIN, "POST /action (resetNetwork)"),
         ("os-admin-password", MEMBER, "POST /action (changePassword)"),
         ("os-console-output", MEMBER, "POST /action (os-getConsoleOutput)"),
         ("os-create-backup", MEMBER, "POST /action (createBackup)"),

@@ -11,6 +11,35 @@ class DriverError(Exception):
     """An operation failed on the hypervisor; the message is shown to users as a fault."""
 
 
+class GuestNotFound(DriverError):
+    """The host has no such guest."""
+
+
+class GuestNotRunning(DriverError):
+    """The guest exists but is not running (``power_state`` says what it is instead)."""
+
+    def __init__(self, message: str, power_state: int) -> None:
+        super().__init__(message)
+        self.power_state = power_state
+
+
+class ConsoleUnavailable(DriverError):
+    """The guest has no console of the kind asked for."""
+
+
+# console kinds (Nova's console types) a driver may be asked for
+CONSOLE_KINDS = ("novnc", "xvpvnc", "spice-html5", "rdp-html5", "serial", "webmks")
+
+
+@dataclass(frozen=True)
+class ConsoleInfo:
+    """Where a console proxy connects to reach a guest's console."""
+
+    host: str
+    port: int
+    internal_access_path: str | None = None
+
+
 @dataclass(frozen=True)
 class HostSpec:
     name: str
@@ -31,6 +60,9 @@ class InstanceSpec:
     metadata: dict[str, str] = field(default_factory=dict)
     admin_pass: str | None = None  # to set in the guest (None: leave it as the image has it)
     files: tuple[tuple[str, str], ...] = ()  # personality: (path, base64 contents) to inject
+    # the guest's network interfaces, as the control plane allocated them: each
+    # {"port_id", "net_id", "net_name", "subnet_id", "mac", "ips", "state"}
+    vifs: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -132,9 +164,41 @@ class HypervisorDriver(abc.ABC):
         await self.attach_volume(host, server_id, new_volume_id, device)
 
     @abc.abstractmethod
+    async def attach_interface(self, host: str, server_id: str, vif: dict[str, Any]) -> None:
+        """Hot-plug a network interface (a port: its MAC and fixed IPs) into the guest."""
+
+    @abc.abstractmethod
+    async def detach_interface(self, host: str, server_id: str, port_id: str) -> None:
+        """Unplug a network interface; one that is not plugged is not an error."""
+
+    @abc.abstractmethod
+    async def inject_network_info(self, host: str, server_id: str,
+                                  vifs: list[dict[str, Any]]) -> None:
+        """Give the guest its current network configuration (all its interfaces)."""
+
+    @abc.abstractmethod
+    async def reset_network(self, host: str, server_id: str) -> None:
+        """Ask the guest (its agent) to reconfigure its networking from scratch."""
+
+    @abc.abstractmethod
     async def list_instances(self, host: str) -> list[str]:
         """The server ids of the guests this host has (to find leftovers at start-up)."""
 
     @abc.abstractmethod
     async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
         """The guest's current state, or None if the host has no such guest."""
+
+    @abc.abstractmethod
+    async def get_console_output(self, host: str, server_id: str) -> str:
+        """The guest's serial console log so far (GuestNotFound if there is no guest)."""
+
+    @abc.abstractmethod
+    async def get_console(self, host: str, server_id: str, kind: str) -> ConsoleInfo:
+        """Connection details of the guest's console of ``kind`` (one of CONSOLE_KINDS);
+        GuestNotRunning if it cannot be reached now, ConsoleUnavailable if the guest has
+        no such console."""
+
+    @abc.abstractmethod
+    async def get_diagnostics(self, host: str, server_id: str) -> dict[str, Any]:
+        """Usage counters of a running guest, as Nova's flat pre-2.48 diagnostics
+        (cpu0_time, memory, vda_read, vnet0_rx, ...); GuestNotRunning otherwise."""

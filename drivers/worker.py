@@ -19,10 +19,12 @@ import asyncpg
 
 from control_plane import commands as c
 from control_plane.bus import MessageBus
+from control_plane.compute_rpc import RPCServer
 from control_plane.context import RequestContext, now
 from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import server_moves, server_resize, server_shelve, server_snapshot, states
 from control_plane.domain.server import Server
+from control_plane.domain.server_network import vifs as vifs_of
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.follower import Follower
 from control_plane.scheduler import caused_by
@@ -30,7 +32,7 @@ from control_plane.services import periodic
 from control_plane.services.compute import host_lock_key
 from control_plane.tokens import unseal
 from control_plane.uow import UnitOfWork
-from drivers import volume_attachments
+from drivers import consoles, network_interfaces, volume_attachments
 from drivers.base import DriverError, HypervisorDriver, InstanceSpec
 
 log = logging.getLogger(__name__)
@@ -66,12 +68,13 @@ def spec_of(server: Server, flavor: dict[str, Any] | None = None, image_ref: str
         server_id=str(server.id), name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
         disk_gb=f["disk"], image_ref=image_ref or server.image_ref, metadata=server.metadata,
         admin_pass=unseal(sealed) if sealed else None,
-        files=tuple((x["path"], x["contents"]) for x in getattr(server, "files", [])))
+        files=tuple((x["path"], x["contents"]) for x in getattr(server, "files", [])),
+        vifs=tuple(dict(v) for v in vifs_of(server).values()))
 
 
 class ComputeWorker(Follower):
     types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE,
-             *SHELVE, *MOVES, *volume_attachments.EVENTS)
+             *SHELVE, *MOVES, *volume_attachments.EVENTS, *network_interfaces.EVENTS)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -81,6 +84,7 @@ class ComputeWorker(Follower):
         self.driver = driver
         self.name = f"compute:{name}"
         self.hosts = {h.name for h in driver.hosts()}
+        self.rpc: RPCServer | None = None  # answers console and diagnostics questions
 
     async def on_locked(self, conn: asyncpg.Connection) -> None:
         # while this worker runs, its hosts are "up" (evacuation refuses to start)
@@ -95,6 +99,8 @@ class ComputeWorker(Follower):
                 memory_mb=h.memory_mb, local_gb=h.local_gb, availability_zone=h.availability_zone,
             ), ctx)
         await self._remove_leftovers()
+        if self.rpc is None:  # only the worker holding the lock answers for its hosts
+            self.rpc = await consoles.serve(self)
 
     async def _remove_leftovers(self) -> None:
         """Guests left on these hosts by servers that were deleted or moved away while
@@ -118,6 +124,9 @@ class ComputeWorker(Follower):
             periodic.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await periodic
+            if self.rpc is not None:
+                await self.rpc.stop()
+                self.rpc = None
 
     async def _periodic(self, stop: asyncio.Event) -> None:
         """Nova's periodic tasks: reclaim soft-deleted servers, confirm old resizes,
@@ -272,6 +281,10 @@ class ComputeWorker(Follower):
         await self.bus.handle(c.FinishEvacuation(sid, dest, started, ok, message), ctx)
 
     async def handle(self, event: RecordedEvent) -> None:
+        if event.event_type in network_interfaces.EVENTS:
+            await network_interfaces.handle(self, event)
+            if event.event_type not in volume_attachments.EVENTS:
+                return
         if event.event_type in volume_attachments.EVENTS:
             await volume_attachments.handle(self, event)
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncpg
 
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import server_volumes
+from control_plane.domain import server_network, server_volumes
 from control_plane.eventstore import RecordedEvent
 from projections.base import Projection, on
 from projections.util import ts
@@ -29,6 +29,7 @@ _OPENS = {"ServerCreated": "create", "ServerDeleteRequested": "delete",
           "ServerMigrateRequested": "migrate", "ServerLiveMigrationStarted": "live-migration",
           "ServerEvacuationStarted": "evacuate",
           **server_volumes.OPENS,
+          **server_network.OPENS,
           **{t: a.name for t, a in simple_actions.REQUESTED.items()}}
 # the compute step that finishes each action, as Nova names it
 _STEPS = {"ServerStopped": "compute_stop_instance", "ServerStarted": "compute_start_instance",
@@ -160,6 +161,13 @@ class InstanceActionsProjection(Projection):
     @on(*server_volumes.STEPS)
     async def volume_step(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
         ok = server_volumes.STEPS[e.event_type]
+        await self._step(conn, e, e.data["step"], "started_at", ok,
+                         None if ok else e.data.get("details") or e.data.get("message"),
+                         host=e.metadata.get("host"))
+
+    @on(*server_network.STEPS)
+    async def interface_step(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
+        ok = server_network.STEPS[e.event_type]
         await self._step(conn, e, e.data["step"], "started_at", ok,
                          None if ok else e.data.get("details") or e.data.get("message"),
                          host=e.metadata.get("host"))

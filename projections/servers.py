@@ -8,6 +8,7 @@ from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import (
     server_deletion,
     server_moves,
+    server_network,
     server_rescue,
     server_volumes,
     states,
@@ -18,7 +19,7 @@ from projections.base import Projection, on
 from projections.util import ts
 
 # their events fill TRANSITIONS
-_DECLARING = (server_deletion, server_moves, server_rescue, server_volumes)
+_DECLARING = (server_deletion, server_moves, server_network, server_rescue, server_volumes)
 
 
 class ServersProjection(Projection):

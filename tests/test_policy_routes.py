@@ -44,7 +44,8 @@ def _concrete(path: str, server: str) -> str:
               "network": "private", "tenant_id": "project-a",
               "key": "k", "alias": "os-keypairs", "request_id": "req-x",
               "volume_id": "5b1d3f6e-0c55-4f3a-9d8e-2a6c4b7e9f10",
-              "snapshot_id": "8c2e4a1b-7d3f-4e6a-b5c9-0f1e2d3c4b5a"}
+              "snapshot_id": "8c2e4a1b-7d3f-4e6a-b5c9-0f1e2d3c4b5a", "console_id": "1",
+              "port_id": "3e1f0c2a-5b4d-4c6e-8f7a-9b0c1d2e3f4a"}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 

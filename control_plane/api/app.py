@@ -15,10 +15,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from control_plane.api import (
+    attach_interfaces,
     availability_zones,
     common,
+    console_auth_tokens,
+    console_output,
+    consoles,
     extensions,
     flavors,
+    floating_ips,
     glance,
     identity,
     images,
@@ -28,13 +33,18 @@ from control_plane.api import (
     limits,
     metadata,
     migrations,
+    multinic,
+    network_admin_actions,
     quota_sets,
+    remote_consoles,
     server_actions,
+    server_diagnostics,
     server_lifecycle,
     server_metadata,
     server_password,
     servers,
     versions,
+    virtual_interfaces,
     volume_attachments,
     volumes,
 )
@@ -80,7 +90,21 @@ VO = "os_compute_api:os-volumes:"
 VT = "os_compute_api:os-volume-types:"
 
 # modules that add actions to POST /servers/{id}/action (imported for that)
-ACTION_MODULES = (server_lifecycle, volume_attachments)
+ACTION_MODULES = (server_lifecycle, volume_attachments, console_output, remote_consoles)
+NETWORK_ACTION_MODULES = (multinic, floating_ips, network_admin_actions)
+AI = "os_compute_api:os-attach-interfaces:"
+CO = "os_compute_api:os-consoles:"
+
+
+def _consoles_routes(collection: str, item: str) -> list[BaseRoute]:
+    """os-consoles at Nova's path, and at the reference's printed ones (aliases)."""
+    routes: list[BaseRoute] = []
+    if collection:
+        routes += [P(collection, consoles.index, "GET", CO + "index"),
+                   P(collection, consoles.create, "POST", CO + "create")]
+    return [*routes, P(item, consoles.show, "GET", CO + "show"),
+            P(item, consoles.delete, "DELETE", CO + "delete")]
+
 
 API_ROUTES: list[BaseRoute] = [
     P("/servers", servers.index, "GET", S + "index"),
@@ -113,6 +137,25 @@ API_ROUTES: list[BaseRoute] = [
       "PUT", VA + "swap"),
     P("/servers/{server_id}/os-volume_attachments/{volume_id}", volume_attachments.delete,
       "DELETE", VA + "delete"),
+    P("/servers/{server_id}/remote-consoles", remote_consoles.create, "POST",
+      "os_compute_api:os-remote-consoles"),
+    *_consoles_routes("/servers/{server_id}/consoles",
+                      "/servers/{server_id}/consoles/{console_id}"),
+    *_consoles_routes("/servers/{server_id}/os-consoles",
+                      "/servers/{server_id}/os-consoles/{console_id}"),
+    *_consoles_routes("", "/servers/{server_id}/os-console/{console_id}"),
+    P("/os-console-auth-tokens/{console_token}", console_auth_tokens.show, "GET",
+      "os_compute_api:os-console-auth-tokens"),
+    P("/servers/{server_id}/diagnostics", server_diagnostics.index, "GET",
+      "os_compute_api:os-server-diagnostics"),
+    P("/servers/{server_id}/os-interface", attach_interfaces.index, "GET", AI + "list"),
+    P("/servers/{server_id}/os-interface", attach_interfaces.create, "POST", AI + "create"),
+    P("/servers/{server_id}/os-interface/{port_id}", attach_interfaces.show, "GET",
+      AI + "show"),
+    P("/servers/{server_id}/os-interface/{port_id}", attach_interfaces.delete, "DELETE",
+      AI + "delete"),
+    P("/servers/{server_id}/os-virtual-interfaces", virtual_interfaces.index, "GET",
+      "os_compute_api:os-virtual-interfaces"),
     P("/os-volumes", volumes.index, "GET", VO + "list"),
     P("/os-volumes", volumes.create, "POST", VO + "create"),
     P("/os-volumes/detail", volumes.detail, "GET", VO + "detail"),

@@ -1,7 +1,10 @@
 """Pure aggregates. Importing this package registers every event type by its stable name."""
 
 from control_plane.domain import (  # noqa: F401 - they register their event types
+    floating_ip,
+    network,
     server_actions,
+    server_network,
     server_rebuild,
     server_resize,
     server_shelve,

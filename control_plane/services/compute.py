@@ -11,8 +11,11 @@ import asyncpg
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
+from control_plane.domain import server_network
 from control_plane.domain.host import ComputeHost, best_host, host_stream_id
+from control_plane.domain.network import NoMoreFixedIps
 from control_plane.domain.server import Server
+from control_plane.services import networks
 from control_plane.uow import UnitOfWork, retrying
 
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
@@ -83,6 +86,9 @@ async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestConte
         servers = await uow.get_many(Server, ids)
         hosts = await load_hosts(deps, uow)
         stamp = now()
+        net = await networks.load_network(uow, stamp)
+        ips_left = net.capacity()
+        wired: list[Server] = []
         placed: dict[str, str | None] = {}
         for sid in ids:
             server = servers.get(sid)
@@ -90,13 +96,17 @@ async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestConte
                 continue
             need = resources(server.flavor)
             best = best_host(hosts, *need, zone=server.availability_zone)
-            if best is None:
-                server.fail_scheduling(NO_VALID_HOST, stamp)
+            if best is None or ips_left <= 0:
+                server.fail_scheduling(NO_VALID_HOST if best is None
+                                       else NoMoreFixedIps(str(net.id)).message, stamp)
                 placed[str(sid)] = None
                 continue
             best.claim(str(sid), *need, stamp)
             server.schedule(best.host, best.host, best.availability_zone, stamp)
             placed[str(sid)] = best.host
+            ips_left -= 1
+            wired.append(server)
+        networks.wire_servers(net, wired, stamp)  # every boot port in one network event
         await uow.commit(ctx.metadata(), tracking=tracking)
         return placed
 
@@ -108,7 +118,10 @@ async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext
     async def work(uow: UnitOfWork) -> None:
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
         if server is not None:
-            server.mark_spawned(cmd.started_at, cmd.addresses, now())
+            # the addresses the control plane allocated, if it did (else the driver's)
+            shown = server_network.addresses(server) if server_network.vifs(server) \
+                else cmd.addresses
+            server.mark_spawned(cmd.started_at, shown, now())
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
     await retrying(deps.store, work, key=cmd.server_id)

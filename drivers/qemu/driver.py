@@ -1,0 +1,448 @@
+"""The QEMU driver: real guests, one QEMU process each, driven over QMP.
+
+Every guest lives in ``<state dir>/<host>/<server id>/`` (drivers.qemu.process). The
+driver keeps no other state: a new driver (after a worker restart) finds running guests
+from their pid files and reconnects to their monitors on first use.
+
+Power operations follow what Nova's libvirt driver does:
+
+* stop: ACPI power button (``system_powerdown``) pressed again every
+  ``powerdown_interval`` seconds (a press is lost while the guest is still booting) until
+  the guest shuts down or ``shutdown_timeout`` passes, then ``quit``;
+* SOFT reboot: the same clean shutdown (``reboot_timeout``), then ``system_reset`` and
+  ``cont``; a guest that does not shut down in time is reset anyway (Nova falls back to
+  a hard reboot too); HARD reboot: ``system_reset`` (and ``cont`` if it was not running);
+* pause / unpause: ``stop`` / ``cont``;
+* suspend: ``stop``, ``migrate`` to ``memory.state``, ``quit``; resume: a new QEMU with
+  ``-incoming defer``, ``migrate-incoming`` from the file, ``cont``.
+
+QEMU runs with ``-no-shutdown``, so a guest that powers itself off leaves its QEMU
+paused in the ``shutdown`` state (power state SHUTDOWN) until stopped or started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.base import (
+    ConsoleInfo,
+    ConsoleUnavailable,
+    DriverError,
+    GuestNotFound,
+    GuestNotRunning,
+    HostSpec,
+    HypervisorDriver,
+    InstanceInfo,
+    InstanceSpec,
+)
+from drivers.qemu import readings
+from drivers.qemu.images import ImageResolver
+from drivers.qemu.process import (
+    GuestConfig,
+    GuestPaths,
+    QemuProcesses,
+    kvm_usable,
+    load_state_uri,
+    mac_for,
+    save_state_uri,
+)
+from drivers.qemu.qmp import QMPConnection, QMPDisconnected, QMPFailure
+from drivers.qemu.readings import RUNNING, SHUTDOWN, power_state
+from drivers.qemu.unsupported import NotYetSupported, stub_missing_operations
+
+log = logging.getLogger(__name__)
+
+# (host, server id, event name, event data): QMP lifecycle events of every guest
+GuestEventCallback = Callable[[str, str, str, dict[str, Any]], Awaitable[None] | None]
+
+VNC_KINDS = ("novnc", "xvpvnc")
+
+
+@dataclass
+class _Guest:
+    host: str
+    server_id: str
+    paths: GuestPaths
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    connect_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    conn: QMPConnection | None = None
+
+
+class QemuDriver(NotYetSupported, HypervisorDriver):
+    hypervisor_type = "QEMU"
+
+    def __init__(self, hosts: list[HostSpec], state_dir: Path, images: ImageResolver, *,
+                 processes: QemuProcesses | None = None, accel: str | None = None,
+                 shutdown_timeout: float = 60.0, reboot_timeout: float | None = None,
+                 powerdown_interval: float = 2.0, qmp_timeout: float = 10.0,
+                 migrate_timeout: float = 120.0, vnc_listen: str = "127.0.0.1",
+                 tb_size_mb: int | None = None,
+                 on_event: GuestEventCallback | None = None) -> None:
+        self._hosts = {h.name: h for h in hosts}
+        self.state_dir = Path(state_dir)
+        self.images = images
+        self.processes = processes or QemuProcesses()
+        self.accel = accel or ("kvm" if kvm_usable() else "tcg")
+        self.shutdown_timeout = shutdown_timeout
+        self.reboot_timeout = shutdown_timeout if reboot_timeout is None else reboot_timeout
+        self.powerdown_interval = powerdown_interval
+        self.qmp_timeout = qmp_timeout
+        self.migrate_timeout = migrate_timeout
+        self.vnc_listen = vnc_listen
+        self.tb_size_mb = tb_size_mb
+        self.on_event = on_event
+        self._guests: dict[tuple[str, str], _Guest] = {}
+
+    def hosts(self) -> list[HostSpec]:
+        return list(self._hosts.values())
+
+    # -- guests, processes and monitors --------------------------------------------------
+
+    def _guest(self, host: str, server_id: str) -> _Guest:
+        if host not in self._hosts:
+            raise DriverError(f"Compute host {host} could not be found.")
+        key = (host, server_id)
+        if key not in self._guests:
+            paths = GuestPaths(self.state_dir / host / server_id)
+            self._guests[key] = _Guest(host, server_id, paths)
+        return self._guests[key]
+
+    def _config(self, guest: _Guest) -> GuestConfig:
+        try:
+            return GuestConfig.load(guest.paths.config)
+        except FileNotFoundError:
+            raise GuestNotFound(f"Instance {guest.server_id} could not be found on "
+                                f"{guest.host}.") from None
+
+    def _pid(self, guest: _Guest) -> int | None:
+        return self.processes.running_pid(guest.paths)
+
+    async def _monitor(self, guest: _Guest) -> QMPConnection | None:
+        """The guest's monitor connection (made now if needed), or None if no QEMU runs."""
+        async with guest.connect_lock:
+            if guest.conn is not None and guest.conn.connected:
+                return guest.conn
+            if guest.conn is not None:
+                await guest.conn.close()
+                guest.conn = None
+            if self._pid(guest) is None:
+                return None
+            conn = QMPConnection(guest.paths.qmp, name=guest.server_id,
+                                 on_event=self._event_handler(guest))
+            await conn.connect(self.qmp_timeout)
+            guest.conn = conn
+            return conn
+
+    async def _running_monitor(self, guest: _Guest) -> QMPConnection:
+        self._config(guest)  # GuestNotFound
+        conn = await self._monitor(guest)
+        if conn is None:
+            raise GuestNotRunning(f"Instance {guest.server_id} is not running.", SHUTDOWN)
+        return conn
+
+    def _event_handler(self, guest: _Guest) -> Callable[[str, dict[str, Any]], Any]:
+        async def handle(name: str, data: dict[str, Any]) -> None:
+            log.info("guest %s on %s: %s %s", guest.server_id, guest.host, name, data)
+            if self.on_event is not None:
+                result = self.on_event(guest.host, guest.server_id, name, data)
+                if asyncio.iscoroutine(result):
+                    await result
+        return handle
+
+    async def _start(self, guest: _Guest, config: GuestConfig, incoming: bool = False
+                     ) -> QMPConnection:
+        await self.processes.start(config, guest.paths, incoming=incoming)
+        conn = await self._monitor(guest)
+        if conn is None:
+            raise DriverError(f"QEMU for {guest.server_id} exited right after starting")
+        return conn
+
+    async def _quit(self, guest: _Guest) -> None:
+        """End the guest's QEMU: ``quit``, then signals."""
+        pid = self._pid(guest)
+        asked = False
+        if guest.conn is not None:
+            if pid is not None:
+                with contextlib.suppress(QMPFailure):
+                    await guest.conn.execute("quit", timeout=self.qmp_timeout)
+                    asked = True
+            await guest.conn.close()
+            guest.conn = None
+        if pid is not None and not (asked and await self.processes.wait_exit(pid, 5.0)):
+            await self.processes.kill(pid)
+
+    async def close(self) -> None:
+        """Disconnect from every monitor; the guests keep running."""
+        for guest in self._guests.values():
+            if guest.conn is not None:
+                await guest.conn.close()
+                guest.conn = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def spawn(self, host: str, spec: InstanceSpec) -> InstanceInfo:
+        guest = self._guest(host, spec.server_id)
+        async with guest.lock:
+            if guest.paths.config.exists():
+                config = self._config(guest)
+                if self._pid(guest) is None:
+                    await self._start(guest, config)
+                return self._info(guest, config, RUNNING)
+            image = self.images(spec.image_ref)
+            config = GuestConfig(
+                server_id=spec.server_id, name=spec.name, vcpus=spec.vcpus,
+                memory_mb=spec.memory_mb, disk_gb=spec.disk_gb, image_ref=spec.image_ref,
+                kernel=image.kernel, initrd=image.initrd, append=image.append,
+                base_disk=image.disk, base_format=image.disk_format,
+                mac=mac_for(spec.server_id), accel=self.accel, vnc_listen=self.vnc_listen,
+                tb_size_mb=self.tb_size_mb)
+            guest.paths.root.mkdir(parents=True, exist_ok=True)
+            try:
+                await self.processes.create_disk(config, guest.paths)
+                config.save(guest.paths.config)
+                await self._start(guest, config)
+            except BaseException:
+                await self._quit(guest)
+                shutil.rmtree(guest.paths.root, ignore_errors=True)
+                raise
+            return self._info(guest, config, RUNNING)
+
+    def _info(self, guest: _Guest, config: GuestConfig, state: int) -> InstanceInfo:
+        # user-mode networking: every guest is 10.0.2.15 behind its own NAT
+        return InstanceInfo(guest.server_id, state, {"private": [
+            {"version": 4, "addr": "10.0.2.15", "OS-EXT-IPS:type": "fixed",
+             "OS-EXT-IPS-MAC:mac_addr": config.mac}]})
+
+    async def destroy(self, host: str, server_id: str) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            if self._pid(guest) is not None and guest.conn is None:
+                with contextlib.suppress(DriverError):
+                    await self._monitor(guest)
+            await self._quit(guest)
+            shutil.rmtree(guest.paths.root, ignore_errors=True)
+        self._guests.pop((host, server_id), None)
+
+    async def _clean_shutdown(self, conn: QMPConnection, timeout: float) -> bool:
+        """Press the ACPI power button until the guest shuts down (True) or ``timeout``
+        seconds pass (False)."""
+        deadline = time.monotonic() + timeout
+        with conn.watch("SHUTDOWN") as waiter:
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    await conn.execute("system_powerdown", timeout=self.qmp_timeout)
+                    if await waiter.wait(min(self.powerdown_interval, remaining), "SHUTDOWN"):
+                        return True
+                    if await conn.status() == "shutdown":
+                        return True
+                except QMPDisconnected:
+                    return True  # QEMU went away: it is off
+        return False
+
+    async def power_off(self, host: str, server_id: str) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            self._config(guest)
+            conn = await self._monitor(guest)
+            if conn is None:
+                return
+            if await conn.status() == "running" and not await self._clean_shutdown(
+                    conn, self.shutdown_timeout):
+                log.warning("guest %s did not shut down within %g s; stopping it hard",
+                            server_id, self.shutdown_timeout)
+            await self._quit(guest)
+
+    async def power_on(self, host: str, server_id: str) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            config = self._config(guest)
+            conn = await self._monitor(guest)
+            if conn is None:
+                if guest.paths.state.exists():
+                    await self._restore(guest, config)
+                else:
+                    await self._start(guest, config)
+                return
+            status = await conn.status()
+            if status == "shutdown":
+                await self._reset(conn)
+            elif status != "running":
+                await conn.execute("cont")
+
+    async def _reset(self, conn: QMPConnection) -> None:
+        """``system_reset`` and let it run (a guest shut down or paused needs ``cont``,
+        which QEMU refuses until the reset has really happened: wait for RESET)."""
+        with conn.watch("RESET") as waiter:
+            await conn.execute("system_reset")
+            await waiter.wait(self.qmp_timeout, "RESET")
+        if await conn.status() != "running":
+            await conn.execute("cont")
+
+    async def reboot(self, host: str, server_id: str, reboot_type: str) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            conn = await self._running_monitor(guest)
+            if reboot_type.upper() == "SOFT" and await conn.status() == "running" and \
+                    not await self._clean_shutdown(conn, self.reboot_timeout):
+                log.warning("guest %s did not shut down within %g s for a soft reboot; "
+                            "resetting it", server_id, self.reboot_timeout)
+            await self._reset(conn)
+
+    async def pause(self, host: str, server_id: str) -> None:
+        await self._pause_or_unpause(host, server_id, "stop", "paused")
+
+    async def unpause(self, host: str, server_id: str) -> None:
+        await self._pause_or_unpause(host, server_id, "cont", "running")
+
+    async def _pause_or_unpause(self, host: str, server_id: str, command: str, target: str
+                                ) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            conn = await self._running_monitor(guest)
+            status = await conn.status()
+            if status == target:
+                return
+            if status not in ("running", "paused"):
+                raise GuestNotRunning(f"Instance {server_id} is {status}.", power_state(status))
+            await conn.execute(command)
+
+    async def suspend(self, host: str, server_id: str) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            conn = await self._running_monitor(guest)
+            status = await conn.status()
+            if status not in ("running", "paused"):
+                raise GuestNotRunning(f"Instance {server_id} is {status}.", power_state(status))
+            if status == "running":
+                await conn.execute("stop")
+            partial = guest.paths.state.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            try:
+                await conn.execute("migrate", {"uri": save_state_uri(partial)})
+                await self._wait_migration(conn)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                if status == "running":
+                    with contextlib.suppress(DriverError):
+                        await conn.execute("cont")
+                raise
+            partial.replace(guest.paths.state)
+            await self._quit(guest)
+
+    async def _wait_migration(self, conn: QMPConnection) -> None:
+        deadline = time.monotonic() + self.migrate_timeout
+        while time.monotonic() < deadline:
+            info = await conn.execute("query-migrate")
+            status = info.get("status")
+            if status == "completed":
+                return
+            if status in ("failed", "cancelled"):
+                raise DriverError(f"Saving the guest's state failed: "
+                                  f"{info.get('error-desc', status)}")
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(DriverError):
+            await conn.execute("migrate_cancel")
+        raise DriverError(f"Saving the guest's state took over {self.migrate_timeout:g} s")
+
+    async def resume(self, host: str, server_id: str) -> None:
+        guest = self._guest(host, server_id)
+        async with guest.lock:
+            config = self._config(guest)
+            if not guest.paths.state.exists():
+                if await self._monitor(guest) is not None:
+                    return  # already resumed
+                raise DriverError(f"Instance {server_id} has no saved state to resume.")
+            if self._pid(guest) is not None:
+                await self._quit(guest)
+            await self._restore(guest, config)
+
+    async def _restore(self, guest: _Guest, config: GuestConfig) -> None:
+        conn = await self._start(guest, config, incoming=True)
+        try:
+            await conn.execute("migrate-incoming", {"uri": load_state_uri(guest.paths.state)})
+            deadline = time.monotonic() + self.migrate_timeout
+            while (status := await conn.status()) == "inmigrate":
+                if time.monotonic() > deadline:
+                    raise DriverError(f"Restoring the guest's state took over "
+                                      f"{self.migrate_timeout:g} s")
+                await asyncio.sleep(0.05)
+            info = await conn.execute("query-migrate")
+            if info.get("status") not in (None, "completed"):
+                raise DriverError(f"Restoring the guest's state failed: "
+                                  f"{info.get('error-desc', info.get('status'))}")
+            if status != "running":
+                await conn.execute("cont")
+        except BaseException:
+            await self._quit(guest)  # the saved state stays for another try
+            raise
+        guest.paths.state.unlink(missing_ok=True)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def list_instances(self, host: str) -> list[str]:
+        if host not in self._hosts:
+            raise DriverError(f"Compute host {host} could not be found.")
+        root = self.state_dir / host
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.iterdir() if (p / "guest.json").is_file())
+
+    async def get_info(self, host: str, server_id: str) -> InstanceInfo | None:
+        guest = self._guest(host, server_id)
+        try:
+            config = self._config(guest)
+        except GuestNotFound:
+            return None
+        conn = await self._monitor(guest)
+        if conn is None:
+            return self._info(guest, config, SHUTDOWN)
+        try:
+            status = await conn.status(self.qmp_timeout)
+        except QMPDisconnected:
+            return self._info(guest, config, SHUTDOWN)
+        return self._info(guest, config, power_state(status))
+
+    async def get_console_output(self, host: str, server_id: str) -> str:
+        guest = self._guest(host, server_id)
+        self._config(guest)
+        return readings.read_console_log(guest.paths.console_log)
+
+    async def get_console(self, host: str, server_id: str, kind: str) -> ConsoleInfo:
+        guest = self._guest(host, server_id)
+        if kind not in VNC_KINDS:
+            self._config(guest)
+            raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+        conn = await self._running_monitor(guest)
+        vnc = await conn.execute("query-vnc")
+        if not vnc.get("enabled") or not vnc.get("service"):
+            raise ConsoleUnavailable(f"Instance {server_id} has no VNC console.")
+        return ConsoleInfo(host=str(vnc["host"]), port=int(vnc["service"]))
+
+    async def get_diagnostics(self, host: str, server_id: str) -> dict[str, Any]:
+        guest = self._guest(host, server_id)
+        conn = await self._running_monitor(guest)
+        status = await conn.status()
+        pid = self._pid(guest)
+        if status != "running" or pid is None:
+            raise GuestNotRunning(f"Instance {server_id} is not running.", power_state(status))
+        return await readings.diagnostics(conn, pid, self.processes.thread_cpu_ns)
+
+    def qemu_pid(self, host: str, server_id: str) -> int | None:
+        """The pid of the guest's QEMU process, None if it is not running."""
+        return self._pid(self._guest(host, server_id))
+
+    def rss_kib(self, host: str, server_id: str) -> int | None:
+        """Resident memory of the guest's QEMU process (KiB), None if it is not running."""
+        pid = self.qemu_pid(host, server_id)
+        return None if pid is None else self.processes.rss_kib(pid)
+
+
+stub_missing_operations(QemuDriver)
