@@ -37,15 +37,18 @@ class UnitOfWork:
         return agg
 
     async def _get_snapshotted(self, cls: type[A], ids: list[uuid.UUID]) -> None:
+        # The snapshots are read on one connection, released before the streams are read
+        # (which take their own): holding one while waiting for another deadlocks a full
+        # pool under concurrent loads.
         async with self.store.pool.acquire() as conn:
-            for i in ids:
-                agg = await snapshots.load(conn, cls, i)
-                after = agg.version if agg is not None else 0
-                records = await self.store.read_stream(str(i), after_version=after)
-                for record in records:
-                    agg = to_domain_event(record, cls.TOPIC).mutate(agg)  # type: ignore
-                if agg is not None:
-                    self._tracked[i] = (agg, agg.version)
+            loaded = {i: await snapshots.load(conn, cls, i) for i in ids}
+        for i, agg in loaded.items():
+            after = agg.version if agg is not None else 0
+            records = await self.store.read_stream(str(i), after_version=after)
+            for record in records:
+                agg = to_domain_event(record, cls.TOPIC).mutate(agg)  # type: ignore
+            if agg is not None:
+                self._tracked[i] = (agg, agg.version)
 
     async def get_many(self, cls: type[A], ids: list[uuid.UUID]) -> dict[uuid.UUID, A]:
         missing = [i for i in ids if i not in self._tracked]
