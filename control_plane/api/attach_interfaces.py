@@ -18,7 +18,6 @@ from starlette.responses import Response
 from control_plane import commands as c
 from control_plane.api import common, servers
 from control_plane.api.schemas import attach_interfaces as schema
-from control_plane.context import RequestContext
 from control_plane.faults import BadRequest, NotFound
 
 _SELECT = ("SELECT p.id, p.server_id, p.mac, p.fixed_ips, p.status, p.network_id,"
@@ -38,15 +37,9 @@ async def server_ports(conn: asyncpg.Connection, server_id: str) -> list[asyncpg
     return rows
 
 
-async def _server(request: Request, ctx: RequestContext) -> str:
-    async with common.deps(request).pool.acquire() as conn:
-        row = await servers.visible_server(conn, request.path_params["server_id"], ctx)
-    return str(row["id"])
-
-
 async def index(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     async with common.deps(request).pool.acquire() as conn:
         rows = await server_ports(conn, server_id)
     return common.JSON({"interfaceAttachments": [render(r) for r in rows]})
@@ -68,14 +61,14 @@ async def _port(request: Request, server_id: str, port_id: str) -> dict[str, Any
 
 async def show(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     port = await _port(request, server_id, request.path_params["port_id"])
     return common.JSON({"interfaceAttachment": port})
 
 
 async def create(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     raw = await request.body()
     data = (await common.body(request, schema.create)) if raw.strip() else {}
     attachment = data.get("interfaceAttachment") or {}
@@ -94,7 +87,7 @@ async def create(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     await common.bus(request).handle(
         c.DetachInterface(server_id, request.path_params["port_id"]), ctx)
     return common.empty(202)

@@ -5,8 +5,6 @@ kept working here natively. Console ids are integers (the opening event's positi
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,13 +16,6 @@ from control_plane.faults import NotFound
 from control_plane.tokens import unseal
 
 
-async def _server(request: Request, ctx: RequestContext) -> uuid.UUID:
-    async with common.deps(request).pool.acquire() as conn:
-        row = await servers.visible_server(conn, request.path_params["server_id"], ctx)
-    server_id: uuid.UUID = row["id"]
-    return server_id
-
-
 def _console_id(request: Request) -> int:
     raw = request.path_params["console_id"]
     try:
@@ -34,7 +25,7 @@ def _console_id(request: Request) -> int:
 
 
 async def _console(request: Request, ctx: RequestContext) -> asyncpg.Record:
-    server_id = await _server(request, ctx)
+    server_id = await servers.visible_server_id(request, ctx)
     console_id = _console_id(request)
     async with common.deps(request).pool.acquire() as conn:
         row = await conn.fetchrow(
@@ -47,7 +38,7 @@ async def _console(request: Request, ctx: RequestContext) -> asyncpg.Record:
 
 async def index(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = await servers.visible_server_id(request, ctx)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT id, console_type FROM v_consoles WHERE instance_uuid = $1 ORDER BY id",

@@ -177,6 +177,14 @@ async def visible_server(conn: asyncpg.Connection, server_id: str, ctx: RequestC
     return row
 
 
+async def visible_server_id(request: Request, ctx: RequestContext) -> uuid.UUID:
+    """The id of the server named in the path, if the caller may see it (else 404)."""
+    async with common.deps(request).pool.acquire() as conn:
+        row = await visible_server(conn, request.path_params["server_id"], ctx)
+    server_id: uuid.UUID = row["id"]
+    return server_id
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on", "t", "y")
 

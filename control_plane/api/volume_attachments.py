@@ -32,15 +32,9 @@ def render(row: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
-async def _server(request: Request, ctx: RequestContext) -> str:
-    async with common.deps(request).pool.acquire() as conn:
-        row = await servers.visible_server(conn, request.path_params["server_id"], ctx)
-    return str(row["id"])
-
-
 async def index(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch("SELECT * FROM v_volumes WHERE server_id = $1"
                                 " ORDER BY attached_at, id", uuid.UUID(server_id))
@@ -49,7 +43,7 @@ async def index(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     volume_id = request.path_params["volume_id"]
     row = None
     try:
@@ -67,7 +61,7 @@ async def show(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     data = (await common.body(request, schema.create))["volumeAttachment"]
     volume_id = data["volumeId"]
     device = await common.bus(request).handle(
@@ -80,7 +74,7 @@ async def create(request: Request) -> Response:
 async def update(request: Request) -> Response:
     """Swap the attached volume for another (an admin's, or Cinder's, call)."""
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     data = (await common.body(request, schema.update))["volumeAttachment"]
     await common.bus(request).handle(
         c.SwapVolume(server_id, request.path_params["volume_id"], data["volumeId"]), ctx)
@@ -89,7 +83,7 @@ async def update(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     ctx = common.context(request)
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     await common.bus(request).handle(
         c.DetachVolume(server_id, request.path_params["volume_id"]), ctx)
     return common.empty(202)
@@ -97,7 +91,7 @@ async def delete(request: Request) -> Response:
 
 async def _attach_action(request: Request, ctx: RequestContext, server_id: str, args: Any
                          ) -> Response:
-    server_id = await _server(request, ctx)
+    server_id = str(await servers.visible_server_id(request, ctx))
     await common.bus(request).handle(c.AttachVolume(
         server_id, args["volume_id"], args.get("device"), args.get("disk_bus"),
         args.get("device_type")), ctx)
