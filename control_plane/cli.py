@@ -9,28 +9,33 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from control_plane import db
 from control_plane.bootstrap import System, open_system
-from drivers.base import HostSpec
+from drivers.base import HostSpec, HypervisorDriver
 from drivers.fake import FakeDriver
 
 log = logging.getLogger("control_plane")
 
 
-def _fake_driver(args: argparse.Namespace, prefix: str) -> FakeDriver:
-    hosts = [
-        HostSpec(name=f"{prefix}{i + 1}", vcpus=args.vcpus, memory_mb=args.ram,
-                 local_gb=args.disk)
-        for i in range(args.fake_hosts)
-    ]
-    driver = FakeDriver(hosts, latency=args.latency)
-    if args.fail_spawns:
-        driver.fail_next_spawns(args.fail_spawns)
-    return driver
+def _driver(args: argparse.Namespace, system: System, names: list[str]) -> HypervisorDriver:
+    """The hypervisor driver ``--driver`` asks for, managing hosts called ``names``."""
+    if args.driver == "fake":
+        hosts = [HostSpec(name=n, vcpus=args.vcpus, memory_mb=args.ram, local_gb=args.disk)
+                 for n in names]
+        driver = FakeDriver(hosts, latency=args.latency)
+        if args.fail_spawns:
+            driver.fail_next_spawns(args.fail_spawns)
+        return driver
+    from drivers.qemu.catalog import qemu_driver, this_machine
+
+    return qemu_driver(system.store, [this_machine(n) for n in names],
+                       state_dir=args.state_dir, image_dir=args.image_dir,
+                       shutdown_timeout=args.shutdown_timeout)
 
 
 @contextlib.asynccontextmanager
@@ -64,7 +69,8 @@ async def cmd_serve(args: argparse.Namespace) -> None:
     async with _system(args) as system:
         system.start_projection_runner()
         system.start_scheduler()
-        system.start_compute(_fake_driver(args, "compute"), "fake")
+        names = [f"compute{i + 1}" for i in range(args.hosts)]
+        system.start_compute(_driver(args, system, names), args.driver)
         await _serve_http(system, args.host, args.port)
 
 
@@ -81,7 +87,9 @@ async def cmd_scheduler(args: argparse.Namespace) -> None:
 
 async def cmd_compute(args: argparse.Namespace) -> None:
     async with _system(args) as system:
-        system.start_compute(_fake_driver(args, f"{args.name}-"), args.name)
+        names = [args.name] if args.hosts == 1 and args.driver == "qemu" else \
+            [f"{args.name}-{i + 1}" for i in range(args.hosts)]
+        system.start_compute(_driver(args, system, names), args.name)
         await _until_signalled()
 
 
@@ -109,8 +117,20 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="Postgres URL (default: $DATABASE_URL, else an embedded Postgres)")
 
 
-def _add_fake(p: argparse.ArgumentParser, hosts: int) -> None:
-    p.add_argument("--fake-hosts", type=int, default=hosts, help="fake hypervisors to run")
+def _add_driver(p: argparse.ArgumentParser, hosts: int) -> None:
+    p.add_argument("--driver", choices=["fake", "qemu"], default="fake",
+                   help="hypervisor driver: fake (default) or qemu (real guests over QMP)")
+    p.add_argument("--hosts", "--fake-hosts", dest="hosts", type=int, default=hosts,
+                   help="compute hosts (hypervisors) this worker runs")
+    p.add_argument("--state-dir", type=Path, default=None,
+                   help="qemu: where guests live (default: $CONTROL_PLANE_QEMU_STATE_DIR "
+                        "or ~/.local/share/control-plane/qemu)")
+    p.add_argument("--image-dir", type=Path, default=None,
+                   help="qemu: image data (default: $CONTROL_PLANE_IMAGE_DIR or "
+                        "~/.local/share/control-plane/images)")
+    p.add_argument("--shutdown-timeout", type=float, default=60.0,
+                   help="qemu: seconds a guest gets to shut down cleanly (ACPI) before "
+                        "it is stopped hard")
     p.add_argument("--vcpus", type=int, default=32, help="vCPUs per fake host")
     p.add_argument("--ram", type=int, default=131072, help="RAM (MB) per fake host")
     p.add_argument("--disk", type=int, default=2000, help="disk (GB) per fake host")
@@ -124,11 +144,11 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="control-plane", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="API, projections, scheduler and fake compute hosts")
+    serve = sub.add_parser("serve", help="API, projections, scheduler and compute hosts")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8774)
     _add_common(serve)
-    _add_fake(serve, 3)
+    _add_driver(serve, 3)
     serve.set_defaults(func=cmd_serve)
 
     api = sub.add_parser("api", help="only the HTTP API")
@@ -141,10 +161,10 @@ def parser() -> argparse.ArgumentParser:
     _add_common(sched)
     sched.set_defaults(func=cmd_scheduler)
 
-    compute = sub.add_parser("compute", help="a compute worker with fake hypervisors")
+    compute = sub.add_parser("compute", help="a compute worker and its hypervisors")
     compute.add_argument("--name", default="compute")
     _add_common(compute)
-    _add_fake(compute, 1)
+    _add_driver(compute, 1)
     compute.set_defaults(func=cmd_compute)
 
     proj = sub.add_parser("projections", help="run, list or rebuild projections")

@@ -702,3 +702,13 @@ class ResetNetwork(Command):
 class ReleaseServerNetwork(Command):
     """A server was deleted: its ports and floating IPs are free again."""
     server_id: str
+
+
+@dataclass(frozen=True)
+class SyncServerPowerState(Command):
+    """A compute worker saw the server's guest in ``power_state`` while the server was at
+    stream version ``version``."""
+    server_id: str
+    host: str
+    power_state: int
+    version: int

@@ -92,6 +92,12 @@ class Settings:
         default_factory=lambda: os.environ.get("CONTROL_PLANE_METADATA_SECRET"))
     periodic_interval: float = field(
         default_factory=lambda: float(os.environ.get("CONTROL_PLANE_PERIODIC_INTERVAL", "5")))
+    # how often a compute worker compares every guest's power state with its server's
+    # (Nova's sync_power_state_interval; <= 0: never; guests that stop or die on their
+    # own are noticed at once anyway where the driver sees it, as QEMU's monitor does)
+    sync_power_state_interval: float = field(
+        default_factory=lambda: float(os.environ.get(
+            "CONTROL_PLANE_SYNC_POWER_STATE_INTERVAL", "60")))
     # consoles: seconds to wait for a compute worker's answer (console output, console
     # details, diagnostics); a console token's lifetime (Nova's [consoleauth] token_ttl);
     # the proxies' base URLs by console type; the XVP consoles' (os-consoles) address

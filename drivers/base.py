@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +73,14 @@ class InstanceInfo:
     addresses: dict[str, Any] = field(default_factory=dict)
 
 
+# (host, server id, event name, event data): a guest changed on its own (it powered
+# off, its process died, ...); the compute worker checks the server's power state
+GuestEventCallback = Callable[[str, str, str, dict[str, Any]], Awaitable[None] | None]
+
+
 class HypervisorDriver(abc.ABC):
     hypervisor_type: str = "unknown"
+    on_event: GuestEventCallback | None = None  # set by the compute worker
 
     @abc.abstractmethod
     def hosts(self) -> list[HostSpec]:
@@ -108,6 +115,11 @@ class HypervisorDriver(abc.ABC):
     async def migrate(self, source: str, target: str, spec: InstanceSpec) -> None:
         """Cold-migrate a guest to another host (for a resize: with the new flavor).
         The source copy stays until the move is confirmed or reverted."""
+
+    async def finish_revert_migration(self, host: str, server_id: str) -> None:
+        """A resize was reverted: the source copy (``host``) takes over again (drivers
+        that shut it down for the move start it here)."""
+        return None
 
     @abc.abstractmethod
     async def snapshot(self, host: str, server_id: str, image_id: str) -> int:

@@ -22,7 +22,14 @@ from control_plane.bus import MessageBus
 from control_plane.compute_rpc import RPCServer
 from control_plane.context import RequestContext, now
 from control_plane.domain import server_actions as simple_actions
-from control_plane.domain import server_moves, server_resize, server_shelve, server_snapshot, states
+from control_plane.domain import (
+    server_moves,
+    server_power_sync,
+    server_resize,
+    server_shelve,
+    server_snapshot,
+    states,
+)
 from control_plane.domain.server import Server
 from control_plane.domain.server_network import vifs as vifs_of
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
@@ -85,6 +92,9 @@ class ComputeWorker(Follower):
         self.name = f"compute:{name}"
         self.hosts = {h.name for h in driver.hosts()}
         self.rpc: RPCServer | None = None  # answers console and diagnostics questions
+        self._syncing: dict[tuple[str, str], asyncio.Task[None]] = {}
+        if driver.on_event is None:
+            driver.on_event = self._guest_event
 
     async def on_locked(self, conn: asyncpg.Connection) -> None:
         # while this worker runs, its hosts are "up" (evacuation refuses to start)
@@ -130,8 +140,10 @@ class ComputeWorker(Follower):
 
     async def _periodic(self, stop: asyncio.Event) -> None:
         """Nova's periodic tasks: reclaim soft-deleted servers, confirm old resizes,
-        offload shelved servers, once their configured time has passed."""
+        offload shelved servers, once their configured time has passed; and every
+        ``sync_power_state_interval`` seconds, the power-state sync."""
         settings = self.bus.deps.settings
+        last_sync = asyncio.get_running_loop().time()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.periodic_interval)
@@ -144,8 +156,57 @@ class ComputeWorker(Follower):
                     ctx = RequestContext(user_id=self.name, project_id=project_id,
                                          roles=("admin",), actor=self.name)
                     await self.bus.handle(cmd, ctx)
+                interval = settings.sync_power_state_interval
+                if interval > 0 and asyncio.get_running_loop().time() - last_sync >= interval:
+                    last_sync = asyncio.get_running_loop().time()
+                    async with self.store.pool.acquire() as conn:
+                        servers = await periodic.to_sync(conn, sorted(self.hosts))
+                    for sid, host in servers:
+                        await self.sync_power_state(host, sid)
             except Exception:
                 log.exception("%s: periodic check failed; will try again", self.name)
+
+    async def sync_power_state(self, host: str, server_id: str) -> None:
+        """Compare the guest's real power state with the server's and report a
+        difference (control_plane.domain.server_power_sync decides what follows)."""
+        server = await UnitOfWork(self.store).get(Server, uuid.UUID(server_id))
+        if server is None or server.deleted or server.host != host or \
+                server.task_state is not None:
+            return
+        try:
+            info = await self.driver.get_info(host, server_id)
+        except DriverError as exc:
+            log.warning("%s: no power state for %s: %s", self.name, server_id, exc)
+            return
+        observed = info.power_state if info is not None else states.NOSTATE
+        if observed == server.power_state and not server_power_sync.must_stop(
+                server, observed):
+            return
+        log.info("%s: guest %s is in power state %d, its server %s/%d", self.name,
+                 server_id, observed, server.vm_state, server.power_state)
+        ctx = RequestContext(user_id=self.name, project_id=server.project_id,
+                             roles=("admin",), actor=self.name)
+        await self.bus.handle(c.SyncServerPowerState(server_id, host, observed,
+                                                     server.version), ctx)
+
+    def _guest_event(self, host: str, server_id: str, name: str, data: dict[str, Any]
+                     ) -> None:
+        """A guest changed on its own (the driver saw it): check its server soon. (Our
+        own operations cause such events too; the check ignores servers with a task.)"""
+        if name not in ("SHUTDOWN", "QEMU_EXITED") or host not in self.hosts:
+            return
+        key = (host, server_id)
+        if key in self._syncing and not self._syncing[key].done():
+            return
+
+        async def check() -> None:
+            await asyncio.sleep(0.2)  # let the operation that caused it (if any) report
+            try:
+                await self.sync_power_state(host, server_id)
+            except Exception:
+                log.exception("%s: power-state check of %s failed", self.name, server_id)
+
+        self._syncing[key] = asyncio.get_running_loop().create_task(check())
 
     async def _server(self, event: RecordedEvent) -> Server | None:
         server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
@@ -221,6 +282,8 @@ class ComputeWorker(Follower):
             if server.task_state != server_resize.RESIZE_REVERTING:
                 return
             await self.driver.destroy(host, sid)
+            if server.resize_source is not None:
+                await self.driver.finish_revert_migration(server.resize_source, sid)
             await self.bus.handle(c.FinishRevertResize(sid, host, started), ctx)
 
     async def _shelve(self, event: RecordedEvent, server: Server) -> None:

@@ -705,11 +705,15 @@ async def test_diagnostics_are_novas_flat_counters(
     assert err.value.power_state == PAUSED
 
 
-async def test_operations_not_written_yet_fail_clearly(
+async def test_operations_that_cannot_work_here_fail_clearly(
         guest: tuple[QemuDriver, FakeProcesses]) -> None:
     driver, _ = guest
-    with pytest.raises(DriverError, match="not supported by the QEMU driver yet"):
+    with pytest.raises(DriverError, match="no image store to write snapshots"):
         await driver.snapshot(HOST, SID, "image-2")
+    with pytest.raises(DriverError, match="cannot resize a server on its own host"):
+        await driver.migrate(HOST, HOST, SPEC)
+    with pytest.raises(DriverError, match="needs a guest agent"):
+        await driver.set_admin_password(HOST, SID, "secret")
     with pytest.raises(DriverError, match="not supported by the QEMU driver yet"):
         await driver.attach_volume(HOST, SID, "vol-1", "/dev/vdb")
 

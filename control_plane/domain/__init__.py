@@ -5,6 +5,7 @@ from control_plane.domain import (  # noqa: F401 - they register their event typ
     network,
     server_actions,
     server_network,
+    server_power_sync,
     server_rebuild,
     server_resize,
     server_shelve,

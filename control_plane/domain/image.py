@@ -31,6 +31,7 @@ class Image(Aggregate):
 
         def apply(self, i: Image) -> None:
             i.name = self.name
+            i.disk_format = self.disk_format
             i.metadata = dict(self.metadata)
             i.deleted = False
             i.status = self.status
@@ -72,6 +73,7 @@ class Image(Aggregate):
     metadata: dict[str, str]
     deleted: bool
     status: str
+    disk_format: str
 
     def __init__(self) -> None:
         pass

@@ -34,3 +34,13 @@ async def due(conn: asyncpg.Connection, hosts: list[str], settings: Settings
             hosts, vm_state, float(seconds))
         out.extend((r["project_id"], command(r["id"], r["host"])) for r in rows)
     return out
+
+
+async def to_sync(conn: asyncpg.Connection, hosts: list[str]) -> list[tuple[str, str]]:
+    """(server id, host) of the servers on ``hosts`` whose power state the power-state
+    sync checks: those with no task in progress, in a state with a power expectation."""
+    rows = await conn.fetch(
+        "SELECT id::text AS id, host FROM v_servers WHERE host = ANY($1)"
+        " AND vm_state = ANY($2) AND task_state IS NULL AND NOT deleted ORDER BY id",
+        hosts, ["active", "paused", "stopped"])
+    return [(r["id"], r["host"]) for r in rows]

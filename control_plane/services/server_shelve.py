@@ -14,6 +14,7 @@ from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.image import Image
 from control_plane.domain.server import Server
 from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
+from control_plane.services.server_snapshot import base_image
 from control_plane.services.servers import act_on_server, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
@@ -26,6 +27,9 @@ async def _release(uow: UnitOfWork, host_name: str | None, server_id: str) -> No
 
 
 async def request_shelve(deps: Deps, cmd: c.ShelveServer, ctx: RequestContext) -> None:
+    base = await base_image(deps, cmd.server_id)
+    inherited = dict(base["metadata"]) if base is not None else {}
+
     async def work(uow: UnitOfWork) -> None:
         server = await load_visible(uow, cmd.server_id, ctx)
         server.check_lock(ctx.is_admin)
@@ -36,7 +40,7 @@ async def request_shelve(deps: Deps, cmd: c.ShelveServer, ctx: RequestContext) -
             image_id, stamp, name=f"{server.name}-shelved", status="saving",
             disk_format="qcow2", container_format="bare", size=0, min_ram=0,
             min_disk=server.flavor["disk"], visibility="private", owner=server.project_id,
-            metadata={"instance_uuid": cmd.server_id, "image_type": "snapshot",
+            metadata={**inherited, "instance_uuid": cmd.server_id, "image_type": "snapshot",
                       "base_image_ref": server.image_ref}, server_id=cmd.server_id))
         await uow.commit(ctx.metadata())
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
@@ -15,12 +17,19 @@ from control_plane.services.servers import load_visible
 from control_plane.uow import UnitOfWork, retrying
 
 
+async def base_image(deps: Deps, server_id: str) -> asyncpg.Record | None:
+    """The catalog row of the image the server was booted from (a snapshot inherits its
+    properties, as Nova's do: kernel_id, ramdisk_id, os_command_line, ...)."""
+    async with deps.pool.acquire() as conn:
+        row: asyncpg.Record | None = await conn.fetchrow(
+            "SELECT i.* FROM v_servers s JOIN v_images i ON i.id::text = s.image_ref"
+            " WHERE s.id::text = $1", server_id)
+    return row
+
+
 async def create_image(deps: Deps, cmd: c.CreateServerImage, ctx: RequestContext) -> str:
     image_id = uuid.uuid4()
-    async with deps.pool.acquire() as conn:
-        base = await conn.fetchrow(
-            "SELECT i.* FROM v_servers s JOIN v_images i ON i.id::text = s.image_ref"
-            " WHERE s.id::text = $1", cmd.server_id)
+    base = await base_image(deps, cmd.server_id)
 
     async def work(uow: UnitOfWork) -> str:
         server = await load_visible(uow, cmd.server_id, ctx)

@@ -8,6 +8,10 @@ A guest's directory (``<state dir>/<host>/<server id>/``) holds everything about
   disk for a kernel-booted guest);
 * ``console.log``: the serial console (QEMU appends to it, across restarts);
 * ``qmp.sock`` / ``serial.sock``: the QMP monitor and an interactive serial socket;
+* ``peer.sock``: a second QMP monitor, for the workers of other hosts on this machine
+  (a monitor serves one client at a time, and the owning worker keeps ``qmp.sock``):
+  a cold migration powers the source guest off through it;
+* ``rescue.qcow2``: while rescued, an overlay on the rescue image, booted first;
 * ``qemu.pid``: the pid of the daemonized QEMU;
 * ``memory.state``: the saved RAM and device state of a suspended guest.
 
@@ -59,6 +63,14 @@ class GuestPaths:
         return self.root / "qmp.sock"
 
     @property
+    def peer_qmp(self) -> Path:
+        return self.root / "peer.sock"
+
+    @property
+    def rescue_disk(self) -> Path:
+        return self.root / "rescue.qcow2"
+
+    @property
     def serial(self) -> Path:
         return self.root / "serial.sock"
 
@@ -92,6 +104,16 @@ class GuestConfig:
     vnc_display: int = 0  # the first display tried; QEMU takes the next free one
     tb_size_mb: int | None = None  # TCG translation cache size (smaller: less RSS)
     extra_args: list[str] = field(default_factory=list)
+    # while rescued: {"kernel", "initrd", "append", "disk" (a base image or None),
+    # "disk_format"}; the rescue boot source replaces the guest's own
+    rescue: dict[str, Any] | None = None
+
+    def boot_source(self) -> tuple[str | None, str | None, str]:
+        """(kernel, initrd, command line) of the next boot."""
+        if self.rescue is not None:
+            return self.rescue.get("kernel"), self.rescue.get("initrd"), \
+                str(self.rescue.get("append") or "")
+        return self.kernel, self.initrd, self.append
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".json.tmp")
@@ -142,26 +164,34 @@ def build_command(binary: str, config: GuestConfig, paths: GuestPaths,
         "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std",
         "-no-shutdown",
         "-qmp", f"unix:{paths.qmp.name},server=on,wait=off",
+        "-qmp", f"unix:{paths.peer_qmp.name},server=on,wait=off",
         "-chardev", (f"socket,id=serial0,path={paths.serial.name},server=on,wait=off,"
                      f"logfile={paths.console_log},logappend=on"),
         "-serial", "chardev:serial0",
         "-vnc", f"{config.vnc_listen}:{config.vnc_display},to={config.vnc_display + 1000}",
         "-pidfile", str(paths.pid), "-daemonize",
     ]
+    disks = []
+    if config.rescue is not None and config.rescue.get("disk"):
+        disks.append(paths.rescue_disk)  # a rescue boots its own disk first
     if paths.disk.exists() or config.base_disk is not None:
-        cmd += ["-blockdev", (f"driver=file,filename={paths.disk},node-name=vda-file,"
+        disks.append(paths.disk)
+    for i, disk in enumerate(disks):
+        node = "vd" + "abcdefgh"[i]
+        cmd += ["-blockdev", (f"driver=file,filename={disk},node-name={node}-file,"
                               "cache.direct=off"),
-                "-blockdev", "driver=qcow2,file=vda-file,node-name=vda",
-                "-device", "virtio-blk-pci,drive=vda,id=vda-dev"]
+                "-blockdev", f"driver=qcow2,file={node}-file,node-name={node}",
+                "-device", f"virtio-blk-pci,drive={node},id={node}-dev"]
     cmd += ["-netdev", "user,id=net0,restrict=on",
             # no option ROM: nothing needs it, and it breaks migrations after unplugs
             "-device", f"virtio-net-pci,netdev=net0,id=net0-dev,mac={config.mac},romfile="]
-    if config.kernel is not None:
-        cmd += ["-kernel", config.kernel]
-        if config.initrd:
-            cmd += ["-initrd", config.initrd]
-        if config.append:
-            cmd += ["-append", config.append]
+    kernel, initrd, append = config.boot_source()
+    if kernel is not None:
+        cmd += ["-kernel", kernel]
+        if initrd:
+            cmd += ["-initrd", initrd]
+        if append:
+            cmd += ["-append", append]
     if incoming:
         cmd += ["-incoming", "defer"]
     return cmd + list(config.extra_args)
@@ -230,23 +260,43 @@ class QemuProcesses:
     async def create_disk(self, config: GuestConfig, paths: GuestPaths) -> None:
         """The guest's root disk: an overlay on the base image, at least ``disk_gb`` big
         (or, for a kernel-booted guest with a disk, a blank qcow2 data disk)."""
-        if config.base_disk is not None:
+        await self.create_overlay(paths.disk, config.base_disk, config.base_format,
+                                  config.disk_gb)
+
+    async def create_overlay(self, disk: Path, base: str | None, base_format: str,
+                             disk_gb: int) -> None:
+        """A qcow2 overlay on ``base`` at least ``disk_gb`` big, or a blank qcow2 disk of
+        ``disk_gb`` without a base (none if that is 0)."""
+        if base is not None:
             info = json.loads(await self._run([self.qemu_img, "info", "--output=json",
-                                               "-f", config.base_format, config.base_disk]))
-            size = max(int(info["virtual-size"]), config.disk_gb * 1024**3)
+                                               "-f", base_format, base]))
+            size = max(int(info["virtual-size"]), disk_gb * 1024**3)
             await self._run([self.qemu_img, "create", "-q", "-f", "qcow2",
-                             "-F", config.base_format, "-b", config.base_disk,
-                             str(paths.disk), str(size)])
-        elif config.disk_gb > 0:
-            await self._run([self.qemu_img, "create", "-q", "-f", "qcow2", str(paths.disk),
-                             f"{config.disk_gb}G"])
+                             "-F", base_format, "-b", base, str(disk), str(size)])
+        elif disk_gb > 0:
+            await self._run([self.qemu_img, "create", "-q", "-f", "qcow2", str(disk),
+                             f"{disk_gb}G"])
+
+    async def grow_disk(self, disk: Path, disk_gb: int) -> None:
+        """Make the disk at least ``disk_gb`` big (a resize never shrinks a disk)."""
+        info = json.loads(await self._run([self.qemu_img, "info", "--output=json",
+                                           "-U", str(disk)]))
+        if int(info["virtual-size"]) < disk_gb * 1024**3:
+            await self._run([self.qemu_img, "resize", "-q", str(disk), f"{disk_gb}G"])
+
+    async def export_disk(self, disk: Path, target: Path, timeout: float = 600.0) -> None:
+        """A standalone qcow2 copy of the disk and its backing chain (for an image); the
+        guest must not write meanwhile (paused or stopped: ``-U`` reads it while QEMU
+        holds its lock)."""
+        await self._run([self.qemu_img, "convert", "-U", "-O", "qcow2", str(disk),
+                         str(target)], timeout=timeout)
 
     async def start(self, config: GuestConfig, paths: GuestPaths, incoming: bool = False,
                     timeout: float = 30.0) -> int:
         """Start the guest's QEMU; returns its pid once its monitor socket is listening."""
         with contextlib.suppress(FileNotFoundError):
             paths.pid.unlink()
-        for sock in (paths.qmp, paths.serial):
+        for sock in (paths.qmp, paths.peer_qmp, paths.serial):
             with contextlib.suppress(FileNotFoundError):
                 sock.unlink()
         await self._run(build_command(self.binary, config, paths, incoming), cwd=paths.root,

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 LIFECYCLE_EVENTS = ("SHUTDOWN", "POWERDOWN", "STOP", "RESUME", "RESET")
 
 EventCallback = Callable[[str, dict[str, Any]], Awaitable[None] | None]
+DisconnectCallback = Callable[[], Awaitable[None] | None]
 
 # sockaddr_un.sun_path holds 108 bytes with its NUL
 _MAX_SOCKET_PATH = 107
@@ -124,13 +125,16 @@ class QMPConnection:
 
     def __init__(self, socket_path: Path, name: str = "qmp",
                  on_event: EventCallback | None = None,
-                 events: tuple[str, ...] = LIFECYCLE_EVENTS) -> None:
+                 events: tuple[str, ...] = LIFECYCLE_EVENTS,
+                 on_disconnect: DisconnectCallback | None = None) -> None:
         self.socket_path = socket_path
         self.name = name
         self.on_event = on_event
         self.events = events
+        self.on_disconnect = on_disconnect  # called when QEMU drops the connection
         self._client: QMPClient | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -168,7 +172,24 @@ class QMPConnection:
             self._client = client
             self._pump = asyncio.create_task(self._forward_events(client),
                                              name=f"qmp-events-{self.name}")
+            self._watcher = asyncio.create_task(self._watch(client),
+                                                name=f"qmp-watch-{self.name}")
             return
+
+    async def _watch(self, client: QMPClient) -> None:
+        """Tell ``on_disconnect`` when QEMU goes away (not when we close)."""
+        while client.runstate == Runstate.RUNNING:
+            await client.runstate_changed()
+        if self._client is not client:
+            return  # closed by us
+        log.info("%s: QMP monitor %s went away", self.name, self.socket_path)
+        if self.on_disconnect is not None:
+            try:
+                result = self.on_disconnect()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("%s: disconnect handler failed", self.name)
 
     async def _forward_events(self, client: QMPClient) -> None:
         """Drain the client's default (all-events) listener, whose queue and history would
@@ -230,11 +251,12 @@ class QMPConnection:
     async def close(self) -> None:
         """Disconnect (QEMU keeps running); errors of a dead connection are ignored."""
         client, self._client = self._client, None
-        pump, self._pump = self._pump, None
-        if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
+        for task in (self._pump, self._watcher):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._pump = self._watcher = None
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.disconnect()

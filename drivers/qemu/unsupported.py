@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from drivers.base import DriverError, HypervisorDriver, InstanceSpec
+from drivers.base import DriverError, HypervisorDriver
 
 NOT_YET = "not supported by the QEMU driver yet"
 
@@ -14,27 +14,8 @@ NOT_YET = "not supported by the QEMU driver yet"
 class NotYetSupported:
     """Mixed in before HypervisorDriver."""
 
-    async def rebuild(self, host: str, spec: InstanceSpec) -> None:
-        raise DriverError(f"Rebuild is {NOT_YET}.")
-
-    async def migrate(self, source: str, target: str, spec: InstanceSpec) -> None:
-        raise DriverError(f"Cold migration and resize are {NOT_YET}.")
-
-    async def snapshot(self, host: str, server_id: str, image_id: str) -> int:
-        raise DriverError(f"Snapshots are {NOT_YET}.")
-
-    async def rescue(self, host: str, server_id: str, image_ref: str, admin_pass: str | None
-                     ) -> None:
-        raise DriverError(f"Rescue is {NOT_YET}.")
-
-    async def unrescue(self, host: str, server_id: str) -> None:
-        raise DriverError(f"Unrescue is {NOT_YET}.")
-
     async def set_admin_password(self, host: str, server_id: str, admin_pass: str) -> None:
         raise DriverError(f"Setting the admin password (needs a guest agent) is {NOT_YET}.")
-
-    async def live_migrate(self, source: str, target: str, server_id: str) -> None:
-        raise DriverError(f"Live migration is {NOT_YET}.")
 
     async def attach_volume(self, host: str, server_id: str, volume_id: str, device: str
                             ) -> None:
