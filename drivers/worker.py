@@ -40,7 +40,7 @@ from control_plane.services.compute import host_lock_key
 from control_plane.tokens import unseal
 from control_plane.uow import UnitOfWork
 from drivers import consoles, network_interfaces, volume_attachments
-from drivers.base import DriverError, HypervisorDriver, InstanceSpec
+from drivers.base import DriverError, GuestNotFound, HypervisorDriver, InstanceSpec
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +221,9 @@ class ComputeWorker(Follower):
         assert server.host is not None
         ctx = caused_by(event, self.name)
         try:
-            if action == "stop":
-                await self.driver.power_off(server.host, event.stream_id)
+            if action in ("stop", "soft_delete"):
+                with contextlib.suppress(GuestNotFound):  # no guest: nothing runs
+                    await self.driver.power_off(server.host, event.stream_id)
             elif action == "start":
                 await self.driver.power_on(server.host, event.stream_id)
             elif action == "reboot":
@@ -232,8 +233,6 @@ class ComputeWorker(Follower):
                 spec = spec_of(server, image_ref=event.data["image_ref"],
                                sealed_pass=event.data.get("admin_pass", ""))
                 await self.driver.rebuild(server.host, spec)
-            elif action == "soft_delete":
-                await self.driver.power_off(server.host, event.stream_id)
             elif action == "restore":
                 await self.driver.power_on(server.host, event.stream_id)
             elif action == "rescue":

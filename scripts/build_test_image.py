@@ -21,12 +21,17 @@ installing ``qemu-system-x86 qemu-utils`` with apt-get when run as root and miss
 waits for the marker, presses the ACPI power button over QMP and waits for the guest to
 power off, and reports both times.
 
-Usage: python scripts/build_test_image.py [--force] [--check] [--cache-dir DIR]
+``--register`` puts the result into the control plane's image catalog (a kernel, a
+ramdisk and a machine image naming both; see drivers.qemu.catalog) and prints the id of
+the image to boot with ``--driver qemu``.
+
+Usage: python scripts/build_test_image.py [--force] [--check] [--register] [--cache-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gzip
 import hashlib
@@ -426,6 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even if a build exists")
     parser.add_argument("--check", action="store_true",
                         help="boot the image once with QEMU (TCG) and check the marker")
+    parser.add_argument("--register", action="store_true",
+                        help="put the image into the control plane's image catalog (and its "
+                             "data into the image store) and print the image id to boot")
+    parser.add_argument("--database-url", default=None,
+                        help="with --register: Postgres URL (default: $DATABASE_URL, else "
+                             "the embedded Postgres)")
+    parser.add_argument("--image-dir", type=Path, default=None,
+                        help="with --register: the image store (default: "
+                             "$CONTROL_PLANE_IMAGE_DIR or ~/.local/share/control-plane/images)")
     args = parser.parse_args(argv)
     out = args.cache_dir or default_cache_dir()
     manifest = None if args.force else existing_build(out)
@@ -437,7 +451,30 @@ def main(argv: list[str] | None = None) -> int:
     log(f"manifest: {out / 'manifest.json'}")
     if args.check:
         boot_check(manifest)
+    if args.register:
+        image_id = asyncio.run(register(out / "manifest.json", args.database_url,
+                                        args.image_dir))
+        log(f"registered in the image catalog as {image_id} (name test-guest)")
+        print(image_id)
     return 0
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+async def register(manifest: Path, database_url: str | None, image_dir: Path | None) -> str:
+    """Register the build with the control plane (drivers.qemu.catalog)."""
+    sys.path.insert(0, ROOT)
+    from control_plane import db
+    from control_plane.bootstrap import open_system
+    from control_plane.image_files import ImageFiles
+    from drivers.qemu.catalog import register_test_guest
+
+    system = await open_system(database_url or db.resolve_database_url())
+    try:
+        return await register_test_guest(system.bus, ImageFiles(image_dir), manifest)
+    finally:
+        await system.close()
 
 
 if __name__ == "__main__":

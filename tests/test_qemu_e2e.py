@@ -32,7 +32,7 @@ from control_plane.bootstrap import System
 from control_plane.image_files import ImageFiles
 from drivers.qemu.catalog import register_test_guest
 from drivers.qemu.images import default_test_guest_manifest, load_test_image
-from drivers.qemu.process import pid_alive
+from drivers.qemu.process import pid_alive, rss_kib
 from drivers.qemu.qmp import QMPConnection
 from tests.conftest import Api
 
@@ -199,7 +199,7 @@ async def console_via_api(api: Api, sid: str) -> str:
 async def test_a_real_guest_through_its_whole_lifecycle(
         bare_system: System, dirs: tuple[Path, Path]) -> None:
     state_dir, image_dir = dirs
-    async with cloud(bare_system, state_dir, image_dir, "qa") as (api, admin, workers, image):
+    async with cloud(bare_system, state_dir, image_dir, "qa") as (api, _, workers, image):
         w = workers["qa"]
         started = time.monotonic()
         sid = (await api.create_server("real", flavor="1", image=image))["id"]
@@ -212,8 +212,7 @@ async def test_a_real_guest_through_its_whole_lifecycle(
         assert MARKER in await console_via_api(api, sid)
         pid = w.qemu_pid(sid)
         assert pid is not None
-        rss = Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]
-        TIMES["RSS per guest (MiB)"] = int(rss) / 1024
+        TIMES["RSS per guest (MiB)"] = (rss_kib(pid) or 0) / 1024
 
         await act(api, sid, {"reboot": {"type": "SOFT"}}, "ACTIVE", name="soft reboot")
         await w.wait_console(sid, 2)  # it really went down and booted again
@@ -268,7 +267,7 @@ async def test_a_real_guest_through_its_whole_lifecycle(
 async def test_killed_worker_and_killed_guest(
         bare_system: System, dirs: tuple[Path, Path]) -> None:
     state_dir, image_dir = dirs
-    async with cloud(bare_system, state_dir, image_dir, "qk") as (api, admin, workers, image):
+    async with cloud(bare_system, state_dir, image_dir, "qk") as (api, _, workers, image):
         w = workers["qk"]
         sid = (await api.create_server("survivor", flavor="1", image=image))["id"]
         await api.wait_status(sid, "ACTIVE", timeout=WAIT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from control_plane.image_files import ImageFiles
 from drivers.base import (
     ConsoleUnavailable,
     DriverError,
@@ -219,6 +221,13 @@ class FakeProcesses(QemuProcesses):
 
     async def create_disk(self, config: GuestConfig, paths: GuestPaths) -> None:
         paths.disk.write_bytes(b"")
+
+    async def grow_disk(self, disk: Path, disk_gb: int) -> None:
+        self.grown = (disk, disk_gb)
+
+    async def export_disk(self, disk: Path, target: Path, timeout: float = 600.0) -> None:
+        self.exported_while = [vm.status for vm in self.vms.values() if vm.alive]
+        await asyncio.to_thread(target.write_bytes, b"QFI\xfb exported disk")
 
     async def start(self, config: GuestConfig, paths: GuestPaths, incoming: bool = False,
                     timeout: float = 30.0) -> int:
@@ -734,3 +743,73 @@ def test_command_line() -> None:
         assert part in line, part
     assert "-blockdev" not in cmd  # no disk: no disk.qcow2, no base image
     assert cmd[cmd.index("-append") + 1] == "console=ttyS0"
+
+
+async def test_snapshot_pauses_exports_into_the_image_store_and_continues(
+        state_dir: Path) -> None:
+    processes = FakeProcesses()
+    files = ImageFiles(state_dir / "images")
+    driver = make_driver(state_dir, processes, image_files=files)
+    await driver.spawn(HOST, SPEC)
+    image_id = "7d6a3f0e-1b2c-4d5e-8f90-0123456789ab"
+    size = await driver.snapshot(HOST, SID, image_id)
+    assert size == len(b"QFI\xfb exported disk") and files.has(image_id)
+    assert processes.exported_while == ["paused"]  # no writes while the disk is copied
+    vm = processes.vm()
+    assert vm.names()[-2:] == ["stop", "cont"] and vm.status == "running"
+    assert not list(files.root.glob(".*partial"))  # nothing half-written stays
+    await driver.close()
+    await vm.stop()
+
+
+async def test_rescue_boots_the_rescue_image_and_unrescue_the_guest_again(
+        guest: tuple[QemuDriver, FakeProcesses]) -> None:
+    driver, processes = guest
+    paths = GuestPaths(driver.state_dir / HOST / SID)
+    await driver.rescue(HOST, SID, "rescue-image", None)
+    config = GuestConfig.load(paths.config)
+    assert config.rescue is not None and config.rescue["image_ref"] == "rescue-image"
+    assert config.boot_source()[0] == "/nonexistent/vmlinuz"
+    assert [s for s, _ in processes.starts] == [SID, SID]  # started again, rescued
+    await driver.unrescue(HOST, SID)
+    assert GuestConfig.load(paths.config).rescue is None
+    assert len(processes.starts) == 3 and processes.vm().status == "running"
+
+
+async def test_rebuild_gives_a_fresh_disk_and_keeps_the_mac(
+        guest: tuple[QemuDriver, FakeProcesses]) -> None:
+    driver, processes = guest
+    paths = GuestPaths(driver.state_dir / HOST / SID)
+    before = GuestConfig.load(paths.config)
+    paths.disk.write_bytes(b"old data")
+    await driver.rebuild(HOST, dataclasses.replace(SPEC, image_ref="img-2"))
+    after = GuestConfig.load(paths.config)
+    assert after.image_ref == "img-2" and after.mac == before.mac
+    assert paths.disk.read_bytes() == b""  # a new disk
+    assert processes.vm().status == "running" and len(processes.starts) == 2
+
+
+async def test_cold_migration_moves_the_disk_and_revert_boots_the_source(
+        state_dir: Path) -> None:
+    processes = FakeProcesses()
+    driver = QemuDriver([HostSpec(HOST), HostSpec("qemu-host-2")], state_dir, image,
+                        processes=processes, accel="tcg", powerdown_interval=0.05,
+                        shutdown_timeout=2.0, qmp_timeout=2.0)
+    await driver.spawn(HOST, SPEC)
+    source = GuestPaths(state_dir / HOST / SID)
+    source.disk.write_bytes(b"guest data")
+    bigger = dataclasses.replace(SPEC, vcpus=4, memory_mb=1024, disk_gb=5)
+    await driver.migrate(HOST, "qemu-host-2", bigger)
+    target = GuestPaths(state_dir / "qemu-host-2" / SID)
+    assert target.disk.read_bytes() == b"guest data"
+    assert processes.grown == (target.disk, 5)
+    config = GuestConfig.load(target.config)
+    assert (config.vcpus, config.memory_mb, config.disk_gb) == (4, 1024, 5)
+    assert driver.qemu_pid(HOST, SID) is None  # the source is shut down, kept
+    assert driver.qemu_pid("qemu-host-2", SID) is not None
+    await driver.destroy("qemu-host-2", SID)  # revert: the target copy goes...
+    await driver.finish_revert_migration(HOST, SID)  # ...and the source runs again
+    assert driver.qemu_pid(HOST, SID) is not None and not target.root.exists()
+    await driver.close()
+    for vm in processes.vms.values():
+        await vm.stop()

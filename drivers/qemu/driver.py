@@ -185,6 +185,7 @@ class QemuDriver(NotYetSupported, HypervisorDriver):
         pid = self._pid(guest)
         asked = False
         if guest.conn is not None:
+            guest.conn.on_disconnect = None  # we end it: not news
             if pid is not None:
                 with contextlib.suppress(QMPFailure):
                     await guest.conn.execute("quit", timeout=self.qmp_timeout)
