@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from control_plane import commands as c
+from control_plane import logs, metrics
 from control_plane.context import RequestContext
 from control_plane.deps import Deps
 from control_plane.services import (
@@ -30,6 +33,8 @@ from control_plane.services import (
 
 Handler = Callable[..., Awaitable[Any]]
 
+log = logging.getLogger(__name__)
+
 
 class MessageBus:
     def __init__(self, deps: Deps) -> None:
@@ -39,9 +44,23 @@ class MessageBus:
         self, cmd: c.Command, ctx: RequestContext, *, tracking: tuple[str, int] | None = None
     ) -> Any:
         handler = HANDLERS[type(cmd)]
-        if tracking is not None:
-            return await handler(self.deps, cmd, ctx, tracking=tracking)
-        return await handler(self.deps, cmd, ctx)
+        name = type(cmd).__name__
+        outcome = "ok"
+        started = time.perf_counter()
+        with logs.bound(request_id=ctx.request_id):
+            try:
+                if tracking is not None:
+                    return await handler(self.deps, cmd, ctx, tracking=tracking)
+                return await handler(self.deps, cmd, ctx)
+            except Exception as exc:
+                outcome = type(exc).__name__
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                metrics.COMMANDS.labels(name, outcome).inc()
+                metrics.COMMAND_DURATION.labels(name).observe(elapsed)
+                log.debug("command %s: %s (%.4fs)", name, outcome, elapsed,
+                          extra={"command": name, "outcome": outcome})
 
 
 HANDLERS: dict[type[c.Command], Handler] = {

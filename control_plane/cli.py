@@ -14,8 +14,10 @@ from typing import Any
 
 import uvicorn
 
-from control_plane import db
+from control_plane import db, logs, metrics, projections_cli
+from control_plane.audit_cli import add_parsers as add_audit_parsers
 from control_plane.bootstrap import System, open_system
+from control_plane.history_cli import add_parsers as add_history_parsers
 from drivers.base import HostSpec, HypervisorDriver
 from drivers.fake import FakeDriver
 
@@ -58,7 +60,8 @@ async def _until_signalled() -> None:
 
 async def _serve_http(system: System, host: str, port: int) -> None:
     config = uvicorn.Config(system.app(), host=host, port=port, log_level="warning",
-                            lifespan="off", access_log=False)
+                            lifespan="off", access_log=False,
+                            log_config=None)  # uvicorn's records go through logs.configure
     server = uvicorn.Server(config)
     log.info("compute API listening on http://%s:%d/", host, port)
     print(f"control-plane: compute API on http://{host}:{port}/v2.1", flush=True)
@@ -81,6 +84,7 @@ async def cmd_api(args: argparse.Namespace) -> None:
 
 async def cmd_scheduler(args: argparse.Namespace) -> None:
     async with _system(args) as system:
+        _serve_metrics(args)
         system.start_scheduler()
         await _until_signalled()
 
@@ -89,32 +93,39 @@ async def cmd_compute(args: argparse.Namespace) -> None:
     async with _system(args) as system:
         names = [args.name] if args.hosts == 1 and args.driver == "qemu" else \
             [f"{args.name}-{i + 1}" for i in range(args.hosts)]
+        _serve_metrics(args)
         system.start_compute(_driver(args, system, names), args.name)
         await _until_signalled()
 
 
 async def cmd_projections(args: argparse.Namespace) -> None:
     async with _system(args) as system:
-        runner = system.runner
         if args.action == "run":
             system.start_projection_runner()
             await _until_signalled()
-        elif args.action == "list":
-            head = await system.store.head()
-            positions = await runner.positions()
-            print(f"{'projection':<20} {'position':>10} {'lag':>8}")
-            for name, pos in sorted(positions.items()):
-                print(f"{name:<20} {pos:>10} {head - pos:>8}")
-        elif args.action == "rebuild":
-            names = args.names or [p.name for p in runner.projections]
-            for name in names:
-                count = await runner.rebuild(name)
-                print(f"rebuilt {name}: {count} events")
+            return
+        if args.action in ("pause", "resume") and not args.names:
+            raise SystemExit(f"projections {args.action} needs projection names")
+        code = await projections_cli.run(system, args)
+    projections_cli.exit_with(code)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database-url", default=None,
                    help="Postgres URL (default: $DATABASE_URL, else an embedded Postgres)")
+
+
+def _add_metrics(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve this process's Prometheus metrics at "
+                        "http://METRICS_HOST:PORT/metrics (default: not served)")
+    p.add_argument("--metrics-host", default="127.0.0.1",
+                   help="address for --metrics-port (default 127.0.0.1)")
+
+
+def _serve_metrics(args: argparse.Namespace) -> None:
+    if args.metrics_port is not None:
+        metrics.serve(args.metrics_port, args.metrics_host)
 
 
 def _add_driver(p: argparse.ArgumentParser, hosts: int) -> None:
@@ -159,25 +170,25 @@ def parser() -> argparse.ArgumentParser:
 
     sched = sub.add_parser("scheduler", help="only the scheduler")
     _add_common(sched)
+    _add_metrics(sched)
     sched.set_defaults(func=cmd_scheduler)
 
     compute = sub.add_parser("compute", help="a compute worker and its hypervisors")
     compute.add_argument("--name", default="compute")
+    _add_metrics(compute)
     _add_common(compute)
     _add_driver(compute, 1)
     compute.set_defaults(func=cmd_compute)
 
-    proj = sub.add_parser("projections", help="run, list or rebuild projections")
-    proj.add_argument("action", choices=["run", "list", "rebuild"])
-    proj.add_argument("names", nargs="*", help="projections to rebuild (default: all)")
-    _add_common(proj)
-    proj.set_defaults(func=cmd_projections)
+    projections_cli.add_parsers(sub, _add_common, cmd_projections)
+    add_history_parsers(sub)
+    add_audit_parsers(sub)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(logging.INFO)  # text, or JSON with CONTROL_PLANE_LOG_FORMAT=json
     func: Callable[[argparse.Namespace], Coroutine[Any, Any, None]] = args.func
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(func(args))

@@ -111,10 +111,21 @@ class Settings:
                                                socket.gethostname()))
     console_xvp_port: int = field(
         default_factory=lambda: int(os.environ.get("CONTROL_PLANE_CONSOLE_XVP_PORT", "5900")))
+    # observability: who may read /metrics (public, admin: an admin's token, off); when
+    # /readyz answers 503: a projection more than this many events behind (< 0: never),
+    # or the database not answering within this many seconds
+    metrics_access: str = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_METRICS_ACCESS", "public"))
+    ready_max_lag: int = field(
+        default_factory=lambda: int(os.environ.get("CONTROL_PLANE_READY_MAX_LAG", "1000")))
+    ready_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("CONTROL_PLANE_READY_TIMEOUT", "2")))
 
     def __post_init__(self) -> None:
         if self.auth_strategy not in ("keystone", "keystone-external", "noauth"):
             raise ValueError(f"unknown CONTROL_PLANE_AUTH_STRATEGY {self.auth_strategy!r}")
         if self.auth_strategy == "keystone-external" and not self.keystone_url:
             raise ValueError("keystone-external needs CONTROL_PLANE_KEYSTONE_URL")
+        if self.metrics_access not in ("public", "admin", "off"):
+            raise ValueError(f"unknown CONTROL_PLANE_METRICS_ACCESS {self.metrics_access!r}")
 

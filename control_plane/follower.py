@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from control_plane import logs, metrics
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -64,18 +65,24 @@ class Follower:
 
     async def _run_one(self, event: RecordedEvent, sem: asyncio.Semaphore) -> None:
         lock = self._locks.setdefault(event.stream_id, asyncio.Lock())
+        fields = logs.event_fields(event.event_type, event.position, event.stream_id,
+                                   event.metadata)
         try:
             async with lock:
-                for attempt in range(5):
-                    try:
-                        await self.handle(event)
-                        break
-                    except (asyncpg.PostgresError, OSError):
-                        log.exception("%s: event %s failed (try %d)", self.name,
-                                      event.position, attempt + 1)
-                        await asyncio.sleep(0.2 * (attempt + 1))
-                else:
-                    log.error("%s: giving up on event %s", self.name, event.position)
+                with logs.bound(**fields):  # the event's request id on every record
+                    for attempt in range(5):
+                        try:
+                            log.debug("%s: handling %s", self.name, event.event_type)
+                            await self.handle(event)
+                            metrics.FOLLOWER_EVENTS.labels(self.name, event.event_type).inc()
+                            break
+                        except (asyncpg.PostgresError, OSError):
+                            metrics.FOLLOWER_FAILURES.labels(self.name).inc()
+                            log.exception("%s: event %s failed (try %d)", self.name,
+                                          event.position, attempt + 1)
+                            await asyncio.sleep(0.2 * (attempt + 1))
+                    else:
+                        log.error("%s: giving up on event %s", self.name, event.position)
         finally:
             sem.release()
             self._inflight.discard(event.position)
@@ -87,8 +94,11 @@ class Follower:
         for attempt in range(1, 1_000_000):
             try:
                 await self.handle_batch(batch)
+                for event in batch:
+                    metrics.FOLLOWER_EVENTS.labels(self.name, event.event_type).inc()
                 return
             except (asyncpg.PostgresError, OSError):
+                metrics.FOLLOWER_FAILURES.labels(self.name).inc()
                 log.exception("%s: batch up to %s failed (try %d)", self.name,
                               batch[-1].position, attempt)
                 await asyncio.sleep(min(0.2 * attempt, 5))
@@ -98,6 +108,7 @@ class Follower:
         if mark > self._recorded:
             self._recorded = mark
             await self.store.set_tracked_position(self.tracking_name, mark)
+            metrics.FOLLOWER_POSITION.labels(self.name).set(mark)
         if not self._inflight:
             self.idle.set()
 

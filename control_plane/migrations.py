@@ -62,6 +62,32 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        4,
+        """
+        -- Tamper evidence (see control_plane.hashchain): each event's hash chained
+        -- per stream and through the whole log, and the log's last hash in the head.
+        -- Events recorded before this migration stay unhashed; chain_start is the
+        -- first position that must carry hashes (control-plane audit verify).
+        ALTER TABLE events ADD COLUMN stream_hash bytea, ADD COLUMN chain_hash bytea;
+        ALTER TABLE event_head ADD COLUMN chain_hash bytea,
+                               ADD COLUMN chain_start bigint;
+        UPDATE event_head SET chain_start = position + 1;
+        ALTER TABLE event_head ALTER COLUMN chain_start SET NOT NULL;
+        """,
+    ),
+    (
+        5,
+        """
+        -- Projection operations (projections.runner): a paused projection is skipped
+        -- by the inline path and the runner; a projection whose handler keeps failing
+        -- is paused with the failing event's position and the error.
+        ALTER TABLE tracking ADD COLUMN paused boolean NOT NULL DEFAULT false,
+                             ADD COLUMN error text,
+                             ADD COLUMN error_position bigint,
+                             ADD COLUMN error_at timestamptz;
+        """,
+    ),
 ]
 
 

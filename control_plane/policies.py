@@ -329,6 +329,13 @@ SECTIONS: list[Section] = [
         ("list", READER, "GET"),
         ("show", READER, "GET /{volume_type_id}"),
     ]),
+    # Not a Nova API: the event log replayed for auditors (control_plane.api.history). It
+    # shows every project's servers and who did what, so it is for admins only.
+    ("os_compute_api:os-history:", "/os-history/servers", [
+        ("servers:list", ADMIN, "GET"),
+        ("servers:show", ADMIN, "GET /{server_id}"),
+        ("servers:timeline", ADMIN, "GET /{server_id}/timeline"),
+    ]),
     # Not Nova policies: Nova serves flavor reads and its image proxy without any policy check
     # (anyone with a token may call them; Glance enforces image ownership). This project names
     # them so an operator can restrict them: reads stay open to all ("@"), writes need a member.

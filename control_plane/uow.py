@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
 
-from control_plane import snapshots
+from control_plane import metrics, snapshots
 from control_plane.domain.base import replay, to_domain_event, to_new_event
 from control_plane.eventstore import ConcurrencyError, EventStore, RecordedEvent, StreamAppend
 from control_plane.faults import Conflict
@@ -77,6 +77,7 @@ class UnitOfWork:
                     StreamAppend(str(agg.id), loaded_version, [to_new_event(e) for e in pending])
                 )
         recorded = await self.store.append(appends, metadata, tracking=tracking)
+        metrics.count_appended(e.event_type for e in recorded)
         due = [agg for agg, loaded in self._tracked.values()
                if (every := snapshots.snapshot_every(type(agg)))
                and agg.version // every > loaded // every]
@@ -126,5 +127,6 @@ async def retrying(
             try:
                 return await work(UnitOfWork(store))
             except ConcurrencyError:
+                metrics.APPEND_CONFLICTS.inc()
                 await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
     raise Conflict(conflict_message)

@@ -41,6 +41,7 @@ from control_plane.tokens import unseal
 from control_plane.uow import UnitOfWork
 from drivers import consoles, network_interfaces, volume_attachments
 from drivers.base import DriverError, GuestNotFound, HypervisorDriver, InstanceSpec
+from drivers.metered import metered
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class ComputeWorker(Follower):
                  driver: HypervisorDriver, name: str) -> None:
         super().__init__(store, notifier)
         self.bus = bus
-        self.driver = driver
+        self.driver = metered(driver)  # every call timed, counted and logged
         self.name = f"compute:{name}"
         self.hosts = {h.name for h in driver.hosts()}
         self.rpc: RPCServer | None = None  # answers console and diagnostics questions

@@ -145,4 +145,5 @@ async def test_twenty_racing_clients_leave_one_consistent_history(system: System
     await api.wait_status(sid, "DELETED")
     types = [e.event_type for e in await system.store.read_stream(sid)]
     assert types.count("ServerDeleted") == 1 and driver.calls["destroy"] == 1
-    assert types[-1] == "ServerDeleted"
+    # after the deletion, only the release of its network (which follows it)
+    assert types[types.index("ServerDeleted") + 1:] in ([], ["ServerNetworkReleased"]), types

@@ -31,7 +31,7 @@ import pytest
 from control_plane.bootstrap import System
 from control_plane.image_files import ImageFiles
 from drivers.qemu.catalog import register_test_guest
-from drivers.qemu.images import default_test_guest_manifest, load_test_image
+from drivers.qemu.images import why_no_test_guest
 from drivers.qemu.process import pid_alive, rss_kib
 from drivers.qemu.qmp import QMPConnection
 from tests.conftest import Api
@@ -43,20 +43,9 @@ WAIT = 120.0  # a TCG boot takes 5-15 s on two busy cores
 TIMES: dict[str, float] = {}
 
 
-def _missing() -> str | None:
-    for tool in ("qemu-system-x86_64", "qemu-img"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (apt-get install qemu-system-x86 qemu-utils)"
-    try:
-        load_test_image()
-    except Exception as exc:
-        return f"no test image at {default_test_guest_manifest()}: {exc}"
-    return None
-
-
 @pytest.fixture(autouse=True)
 def _needs_qemu() -> None:
-    if (reason := _missing()) is not None:
+    if (reason := why_no_test_guest()) is not None:
         pytest.skip(reason)
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from drivers.base import HostSpec, InstanceSpec
 from drivers.qemu import QemuDriver
-from drivers.qemu.images import default_test_guest_manifest, load_test_image
+from drivers.qemu.images import load_test_image, why_no_test_guest
 from drivers.qemu.process import pid_alive
 from drivers.qemu.readings import PAUSED, RUNNING, SHUTDOWN
 
@@ -33,17 +33,6 @@ READY = "CONTROL-PLANE-GUEST-READY"
 POWEROFF = "CONTROL-PLANE-GUEST-POWEROFF"
 HEARTBEAT = "CONTROL-PLANE-GUEST-HB"
 WAIT = 90.0  # TCG boots take 5-15 s on 2 busy cores
-
-
-def _missing() -> str | None:
-    for tool in ("qemu-system-x86_64", "qemu-img"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (apt-get install qemu-system-x86 qemu-utils)"
-    try:
-        load_test_image()
-    except Exception as exc:
-        return f"no test image at {default_test_guest_manifest()}: {exc}"
-    return None
 
 
 @pytest.fixture
@@ -84,7 +73,7 @@ def _qemu_pids_under(root: Path) -> list[int]:
 
 async def test_a_real_guest_boots_pauses_reboots_suspends_and_goes_away(
         state_dir: Path) -> None:
-    if (reason := _missing()) is not None:
+    if (reason := why_no_test_guest()) is not None:
         pytest.skip(reason)
     driver = QemuDriver([HostSpec(HOST)], state_dir,
                         lambda ref: load_test_image(append_extra="cp.heartbeat=1"),

@@ -25,6 +25,8 @@ from control_plane.api import (
     flavors,
     floating_ips,
     glance,
+    health,
+    history,
     identity,
     images,
     instance_actions,
@@ -32,6 +34,7 @@ from control_plane.api import (
     keypairs,
     limits,
     metadata,
+    metrics,
     migrations,
     multinic,
     network_admin_actions,
@@ -49,6 +52,7 @@ from control_plane.api import (
     volumes,
 )
 from control_plane.api.middleware import ComputeMiddleware
+from control_plane.api.observe import ObserveMiddleware
 from control_plane.config import Settings
 from control_plane.faults import Fault, MethodNotAllowed, NotFound
 
@@ -79,6 +83,7 @@ def P(path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str
 
 S = "os_compute_api:servers:"
 IA = "os_compute_api:os-instance-actions:"
+HI = "os_compute_api:os-history:servers:"
 SM = "os_compute_api:server-metadata:"
 FM = "os_compute_api:os-flavor-manage:"
 FA = "os_compute_api:os-flavor-access"
@@ -174,6 +179,9 @@ API_ROUTES: list[BaseRoute] = [
     P("/servers/{server_id}/os-instance-actions", instance_actions.index, "GET", IA + "list"),
     P("/servers/{server_id}/os-instance-actions/{request_id}", instance_actions.show, "GET",
       IA + "show"),
+    P("/os-history/servers", history.index, "GET", HI + "list"),
+    P("/os-history/servers/{server_id}", history.show, "GET", HI + "show"),
+    P("/os-history/servers/{server_id}/timeline", history.timeline, "GET", HI + "timeline"),
     P("/flavors", flavors.index, "GET", "os_compute_api:flavors:index"),
     P("/flavors", flavors.create, "POST", FM + "create"),
     P("/flavors/detail", flavors.detail, "GET", "os_compute_api:flavors:detail"),
@@ -291,7 +299,10 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
                ) -> Starlette:
     routes = compute_routes()
     app = Starlette(
-        routes=[R("/identity", identity.versions, methods=["GET"]),
+        routes=[R("/healthz", health.healthz, methods=["GET"]),
+                R("/readyz", health.readyz, methods=["GET"]),
+                R("/metrics", metrics.show, methods=["GET"]),
+                R("/identity", identity.versions, methods=["GET"]),
                 Mount("/identity", routes=identity.routes()),
                 R("/openstack", metadata.versions, methods=["GET"]),
                 Mount("/openstack", routes=metadata.routes()),
@@ -303,6 +314,7 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
         lifespan=lifespan,
     )
     app.add_middleware(ComputeMiddleware, settings=settings)
+    app.add_middleware(ObserveMiddleware)  # added last: outermost
     return app
 
 

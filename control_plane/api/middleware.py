@@ -92,7 +92,8 @@ class ComputeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = new_request_id()
+        # chosen by the outer ObserveMiddleware (bound to the logs), else here
+        request_id = scope.get("state", {}).get("request_id") or new_request_id()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope["headers"]}
         extra: list[tuple[bytes, bytes]] = [

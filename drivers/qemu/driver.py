@@ -29,7 +29,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,15 +214,22 @@ class QemuDriver(NotYetSupported, HypervisorDriver):
                 return self._info(guest, config, RUNNING)
             config = self._new_config(spec, await resolve(self.images, spec.image_ref))
             guest.paths.root.mkdir(parents=True, exist_ok=True)
-            try:
+            async with self._undone_on_failure(guest):
                 await self.processes.create_disk(config, guest.paths)
                 config.save(guest.paths.config)
                 await self._start(guest, config)
-            except BaseException:
-                await self._quit(guest)
-                shutil.rmtree(guest.paths.root, ignore_errors=True)
-                raise
             return self._info(guest, config, RUNNING)
+
+    @contextlib.asynccontextmanager
+    async def _undone_on_failure(self, guest: _Guest) -> AsyncIterator[None]:
+        """A guest being set up in a new directory: if anything fails, end its QEMU and
+        remove the directory, leaving nothing behind."""
+        try:
+            yield
+        except BaseException:
+            await self._quit(guest)
+            shutil.rmtree(guest.paths.root, ignore_errors=True)
+            raise
 
     def _new_config(self, spec: InstanceSpec, image: GuestImage) -> GuestConfig:
         return GuestConfig(
@@ -480,17 +487,13 @@ class QemuDriver(NotYetSupported, HypervisorDriver):
             config = dataclasses.replace(
                 src_config, name=spec.name, vcpus=spec.vcpus, memory_mb=spec.memory_mb,
                 disk_gb=spec.disk_gb, rescue=None)
-            try:
+            async with self._undone_on_failure(dst):
                 if src.paths.disk.exists():
                     await asyncio.to_thread(shutil.copyfile, src.paths.disk, dst.paths.disk)
                     await self.processes.grow_disk(dst.paths.disk, spec.disk_gb)
                 _carry_console_log(src.paths, dst.paths)
                 config.save(dst.paths.config)
                 await self._start(dst, config)
-            except BaseException:
-                await self._quit(dst)
-                shutil.rmtree(dst.paths.root, ignore_errors=True)
-                raise
         self._forget_peer(src)
 
     async def finish_revert_migration(self, host: str, server_id: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,18 @@ def load_test_image(manifest: Path | None = None, append_extra: str = "") -> Gue
                               "scripts/build_test_image.py")
     append = " ".join(x for x in (data.get("append", ""), append_extra) if x)
     return GuestImage(kernel=kernel, initrd=initrd, append=append, marker=data.get("marker"))
+
+
+def why_no_test_guest() -> str | None:
+    """Why the test guest cannot boot here (QEMU or the image missing), or None."""
+    for tool in ("qemu-system-x86_64", "qemu-img"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (apt-get install qemu-system-x86 qemu-utils)"
+    try:
+        load_test_image()
+    except DriverError as exc:
+        return str(exc)
+    return None
 
 
 def resolver_for_test_guest(manifest: Path | None = None, append_extra: str = ""

@@ -1,0 +1,29 @@
+"""GET /healthz (liveness) and GET /readyz (readiness), unauthenticated as Nova's
+healthcheck: a load balancer or an orchestrator asks without a token.
+
+/healthz answers 200 whenever the process answers at all. /readyz answers 200
+when the database, the migrations and the projections' lag are fine
+(control_plane.health) and 503 otherwise; either way its body says what each
+check found.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane import health
+from control_plane.api import common
+from control_plane.api.metrics import projection_names
+
+
+async def healthz(request: Request) -> Response:
+    return common.JSON({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    deps = common.deps(request)
+    result = await health.readiness(deps.pool, projection_names(request),
+                                    max_lag=deps.settings.ready_max_lag,
+                                    timeout=deps.settings.ready_timeout)
+    return common.JSON(result.body(), status_code=200 if result.ready else 503)
