@@ -99,47 +99,57 @@ class ProjectionRunner:
 
     # -- catching up -------------------------------------------------------------------
 
+    async def _read(self, conn: asyncpg.Connection, p: Projection, after: int
+                    ) -> tuple[list[RecordedEvent], int]:
+        """The next batch of the events ``p`` handles, and the position the projection is
+        at once it has applied them (the events it does not handle are passed over in
+        the query, so a projection of a few event types replays a big log quickly)."""
+        head: int = await conn.fetchval("SELECT position FROM event_head")
+        batch = await self.store.read_all(after, self.batch_size, types=sorted(p.handles),
+                                          conn=conn)
+        if len(batch) == self.batch_size and batch[-1].position <= head:
+            return batch, batch[-1].position
+        # everything it handles up to the head is here (events are committed up to the
+        # head read first; later ones are left for the next batch)
+        return [e for e in batch if e.position <= head], max(head, after)
+
     async def _apply(self, conn: asyncpg.Connection, p: Projection,
-                     batch: list[RecordedEvent], position: int) -> tuple[int, Failure | None]:
+                     batch: list[RecordedEvent], upto: int) -> tuple[int, Failure | None]:
         """Apply ``batch`` inside the caller's transaction; on a failure, apply the events
         before the failing one. Returns (the new position, the failure or None)."""
         try:
             async with conn.transaction():  # a savepoint: one failure undoes the batch
                 for event in batch:
-                    if event.event_type in p.handles:
-                        await p.apply(conn, event)
-            return batch[-1].position, None
+                    await p.apply(conn, event)
+            return upto, None
         except Exception:  # find the failing event, keep the ones before it
             log.debug("projection %s: a batch failed; applying it event by event", p.name)
         for event in batch:
-            if event.event_type in p.handles:
-                try:
-                    async with conn.transaction():
-                        await p.apply(conn, event)
-                except Exception as exc:
-                    return position, Failure(p.name, event, exc)
-            position = event.position
-        return position, None
+            try:
+                async with conn.transaction():
+                    await p.apply(conn, event)
+            except Exception as exc:  # all it handles before this event is applied
+                return event.position - 1, Failure(p.name, event, exc)
+        return upto, None
 
     async def _step(self, conn: asyncpg.Connection, p: Projection
-                    ) -> tuple[int, Failure | None]:
-        """Apply one batch to ``p``; returns (events applied, failure)."""
+                    ) -> tuple[int, Failure | None, bool]:
+        """Apply one batch to ``p``: (events applied, failure, whether it reached the
+        head)."""
         async with conn.transaction():
             row = await conn.fetchrow(
                 "SELECT position, paused FROM tracking WHERE name = $1 FOR UPDATE",
                 p.tracking_name)
             if row is None or row["paused"]:
-                return 0, None
-            batch = await self.store.read_all(row["position"], self.batch_size, conn=conn)
-            if not batch:
-                return 0, None
-            position, failure = await self._apply(conn, p, batch, row["position"])
+                return 0, None, True
+            batch, upto = await self._read(conn, p, row["position"])
+            position, failure = await self._apply(conn, p, batch, upto)
             if position != row["position"]:
                 await conn.execute(
                     "UPDATE tracking SET position = $1, updated_at = now() WHERE name = $2",
                     position, p.tracking_name)
             applied = sum(1 for e in batch if e.position <= position)
-            return applied, failure
+            return applied, failure, len(batch) < self.batch_size
 
     async def behind(self) -> list[str]:
         """Projections whose position is below the head and that are not paused (a cheap
@@ -161,7 +171,7 @@ class ProjectionRunner:
                     continue
                 attempts = 0
                 while True:
-                    n, failure = await self._step(conn, p)
+                    n, failure, at_head = await self._step(conn, p)
                     total += n
                     if failure is not None:
                         if attempts < len(self.retry_delays):
@@ -173,7 +183,7 @@ class ProjectionRunner:
                         await self._pause_failed(conn, failure)
                         break
                     attempts = 0
-                    if n < self.batch_size:
+                    if at_head:
                         break
         return total
 
@@ -242,21 +252,21 @@ class ProjectionRunner:
                 while True:  # replay beside the live version
                     async with conn.transaction():
                         await self._in_shadow(conn, shadow)
-                        position, n = await self._shadow_step(conn, p, position)
+                        position, at_head = await self._shadow_step(conn, p, position)
                         await conn.execute("UPDATE tracking SET position = $1,"
                                            " updated_at = now() WHERE name = $2",
                                            position, marker)
                     if progress is not None:
                         progress(position, max(position, await self.store.head()))
-                    if n < self.batch_size:
+                    if at_head:
                         break
                 async with conn.transaction():  # the last events, and the swap
                     await conn.execute("SELECT 1 FROM tracking WHERE name = $1 FOR UPDATE",
                                        p.tracking_name)
                     await self._in_shadow(conn, shadow)
                     while True:
-                        position, n = await self._shadow_step(conn, p, position)
-                        if n < self.batch_size:
+                        position, at_head = await self._shadow_step(conn, p, position)
+                        if at_head:
                             break
                     await self._swap(conn, p, shadow, position)
                 if progress is not None:
@@ -271,16 +281,14 @@ class ProjectionRunner:
         await conn.execute(f'SET LOCAL search_path TO "{shadow}", public')
 
     async def _shadow_step(self, conn: asyncpg.Connection, p: Projection, position: int
-                           ) -> tuple[int, int]:
-        """One batch into the new version: (new position, events read)."""
-        batch = await self.store.read_all(position, self.batch_size, conn=conn)
-        if not batch:
-            return position, 0
-        new_position, failure = await self._apply(conn, p, batch, position)
+                           ) -> tuple[int, bool]:
+        """One batch into the new version: (new position, whether it reached the head)."""
+        batch, upto = await self._read(conn, p, position)
+        new_position, failure = await self._apply(conn, p, batch, upto)
         if failure is not None:
             raise ProjectionError(f"rebuilding {p.name} stopped at {failure.describe()}; "
                                   "the live version is unchanged") from failure.error
-        return new_position, len(batch)
+        return new_position, len(batch) < self.batch_size
 
     @staticmethod
     async def _swap(conn: asyncpg.Connection, p: Projection, shadow: str, position: int
