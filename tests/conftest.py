@@ -7,6 +7,7 @@ own copy (CREATE DATABASE ... TEMPLATE), so tests are isolated and fast.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -58,16 +59,25 @@ async def template_db(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-@pytest.fixture
-async def fresh_dsn(server_url: str, template_db: str) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str, template: str | None = None
+                           ) -> AsyncIterator[str]:
+    """A new database (a copy of ``template``, or empty), dropped afterwards."""
     name = f"cp_t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    copy = f' TEMPLATE "{template}"' if template else ""
+    await admin.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield _with_db(server_url, name)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def fresh_dsn(server_url: str, template_db: str) -> AsyncIterator[str]:
+    async with scratch_database(server_url, template_db) as dsn:
+        yield dsn
 
 
 def fake_driver(hosts: int = 2, vcpus: int = 64, ram: int = 262144, disk: int = 4000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,21 +14,15 @@ import pytest
 from control_plane import audit, db, event_io
 from control_plane.bootstrap import System
 from projections import all_projections
-from tests.conftest import Api, _with_db
+from tests.conftest import Api, scratch_database
 from tests.test_audit import _cli, build_history
 
 
 @pytest.fixture
 async def empty_dsn(server_url: str) -> AsyncIterator[str]:
     """A database with nothing in it (not even the seeded flavors)."""
-    name = f"cp_e_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_db(server_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(server_url) as dsn:
+        yield dsn
 
 
 @pytest.fixture
