@@ -107,7 +107,8 @@ async def cmd_projections(args: argparse.Namespace) -> None:
         if args.action in ("pause", "resume") and not args.names:
             raise SystemExit(f"projections {args.action} needs projection names")
         code = await projections_cli.run(system, args)
-    projections_cli.exit_with(code)
+    if code:
+        raise SystemExit(code)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from typing import Any
 
@@ -124,8 +123,3 @@ def add_parsers(sub: Any, common: Any, handler: Any) -> None:
                            "(0: none)")
     common(proj)
     proj.set_defaults(func=handler)
-
-
-def exit_with(code: int) -> None:
-    if code:
-        sys.exit(code)

@@ -171,8 +171,7 @@ class ComputeWorker(Follower):
         """Compare the guest's real power state with the server's and report a
         difference (control_plane.domain.server_power_sync decides what follows)."""
         server = await UnitOfWork(self.store).get(Server, uuid.UUID(server_id))
-        if server is None or server.deleted or server.host != host or \
-                server.task_state is not None:
+        if server is None or server.host != host or not server_power_sync.checkable(server):
             return
         try:
             info = await self.driver.get_info(host, server_id)
@@ -180,8 +179,7 @@ class ComputeWorker(Follower):
             log.warning("%s: no power state for %s: %s", self.name, server_id, exc)
             return
         observed = info.power_state if info is not None else states.NOSTATE
-        if observed == server.power_state and not server_power_sync.must_stop(
-                server, observed):
+        if not server_power_sync.out_of_line(server, observed):
             return
         log.info("%s: guest %s is in power state %d, its server %s/%d", self.name,
                  server_id, observed, server.vm_state, server.power_state)
@@ -197,7 +195,7 @@ class ComputeWorker(Follower):
         if name not in ("SHUTDOWN", "QEMU_EXITED") or host not in self.hosts:
             return
         key = (host, server_id)
-        if key in self._syncing and not self._syncing[key].done():
+        if key in self._syncing:  # a check is on its way (done ones remove themselves)
             return
 
         async def check() -> None:
@@ -207,7 +205,9 @@ class ComputeWorker(Follower):
             except Exception:
                 log.exception("%s: power-state check of %s failed", self.name, server_id)
 
-        self._syncing[key] = asyncio.get_running_loop().create_task(check())
+        task = asyncio.get_running_loop().create_task(check())
+        self._syncing[key] = task
+        task.add_done_callback(lambda _: self._syncing.pop(key, None))
 
     async def _server(self, event: RecordedEvent) -> Server | None:
         server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))

@@ -6,29 +6,16 @@ floating_ip); binding a free address takes it for the server's project.
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import Response
-
 from control_plane import commands as c
-from control_plane.api import common, server_actions
+from control_plane.api import server_actions
 from control_plane.api.schemas import floating_ips as schema
-from control_plane.context import RequestContext
 
 RULE = "os_compute_api:os-floating-ips:"
 
 
-async def _add(request: Request, ctx: RequestContext, server_id: str, args: Any) -> Response:
-    await common.bus(request).handle(
-        c.AddFloatingIp(server_id, args["address"], args.get("fixed_address")), ctx)
-    return common.empty(202)
-
-
-async def _remove(request: Request, ctx: RequestContext, server_id: str, args: Any
-                  ) -> Response:
-    await common.bus(request).handle(c.RemoveFloatingIp(server_id, args["address"]), ctx)
-    return common.empty(202)
+_add = server_actions.from_args(lambda sid, args: c.AddFloatingIp(
+    sid, args["address"], args.get("fixed_address")))
+_remove = server_actions.from_args(lambda sid, args: c.RemoveFloatingIp(sid, args["address"]))
 
 
 server_actions.register({

@@ -6,28 +6,15 @@ compute host and reports nothing, while here an unknown network is refused at on
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import Response
-
 from control_plane import commands as c
-from control_plane.api import common, server_actions
+from control_plane.api import server_actions
 from control_plane.api.schemas import multinic as schema
-from control_plane.context import RequestContext
 
 RULE = "os_compute_api:os-multinic:"
 
 
-async def _add(request: Request, ctx: RequestContext, server_id: str, args: Any) -> Response:
-    await common.bus(request).handle(c.AddFixedIp(server_id, str(args["networkId"])), ctx)
-    return common.empty(202)
-
-
-async def _remove(request: Request, ctx: RequestContext, server_id: str, args: Any
-                  ) -> Response:
-    await common.bus(request).handle(c.RemoveFixedIp(server_id, args["address"]), ctx)
-    return common.empty(202)
+_add = server_actions.from_args(lambda sid, args: c.AddFixedIp(sid, str(args["networkId"])))
+_remove = server_actions.from_args(lambda sid, args: c.RemoveFixedIp(sid, args["address"]))
 
 
 server_actions.register({

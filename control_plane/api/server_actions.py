@@ -35,27 +35,26 @@ def simple(action: str, status: int = 202) -> ActionHandler:
     return handler
 
 
-def command(make: Callable[[str], c.Command], status: int = 202) -> ActionHandler:
-    """An action that is one command on the server, answered with an empty body."""
+def from_args(make: Callable[[str, Any], c.Command], status: int = 202) -> ActionHandler:
+    """An action that is one command made from the server id and the action's
+    arguments, answered with an empty body."""
     async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
                       ) -> Response:
-        await common.bus(request).handle(make(server_id), ctx)
+        await common.bus(request).handle(make(server_id, args), ctx)
         return common.empty(status)
     return handler
 
 
-async def _reboot(request: Request, ctx: RequestContext, server_id: str, args: Any
-                  ) -> Response:
-    await common.bus(request).handle(c.RequestServerAction(
-        server_id, "reboot", str(args["type"]).upper()), ctx)
-    return common.empty(202)
+def command(make: Callable[[str], c.Command], status: int = 202) -> ActionHandler:
+    """An action that is one command on the server (no arguments), answered with an
+    empty body."""
+    return from_args(lambda server_id, _args: make(server_id), status)
 
 
-async def _reset_state(request: Request, ctx: RequestContext, server_id: str, args: Any
-                       ) -> Response:
-    await common.bus(request).handle(c.RequestServerAction(
-        server_id, "resetState", argument=args["state"]), ctx)
-    return common.empty(202)
+_reboot = from_args(lambda sid, args: c.RequestServerAction(
+    sid, "reboot", str(args["type"]).upper()))
+_reset_state = from_args(lambda sid, args: c.RequestServerAction(
+    sid, "resetState", argument=args["state"]))
 
 
 def _security_group(action: str) -> ActionHandler:
@@ -107,10 +106,7 @@ async def _rebuild(request: Request, ctx: RequestContext, server_id: str, body: 
     return common.JSON({"server": view}, status_code=202)
 
 
-async def _resize(request: Request, ctx: RequestContext, server_id: str, args: Any
-                  ) -> Response:
-    await common.bus(request).handle(c.ResizeServer(server_id, str(args["flavorRef"])), ctx)
-    return common.empty(202)
+_resize = from_args(lambda sid, args: c.ResizeServer(sid, str(args["flavorRef"])))
 
 
 def _image(kind: str) -> ActionHandler:

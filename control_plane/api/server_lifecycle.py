@@ -33,10 +33,8 @@ async def _rescue(request: Request, ctx: RequestContext, server_id: str, args: A
     return common.JSON({"adminPass": password})
 
 
-async def _change_password(request: Request, ctx: RequestContext, server_id: str, args: Any
-                           ) -> Response:
-    await common.bus(request).handle(c.ChangeServerPassword(server_id, args["adminPass"]), ctx)
-    return common.empty(202)
+_change_password = server_actions.from_args(
+    lambda sid, args: c.ChangeServerPassword(sid, args["adminPass"]))
 
 
 async def _migrate_live(request: Request, ctx: RequestContext, server_id: str, args: Any

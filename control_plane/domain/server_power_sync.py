@@ -32,16 +32,23 @@ def must_stop(server: Server, observed: int) -> bool:
         server.vm_state == states.STOPPED and observed in ON)
 
 
+def checkable(server: Server) -> bool:
+    """Only a server with no task in progress is checked (a task's outcome will say)."""
+    return not server.deleted and server.task_state is None
+
+
+def out_of_line(server: Server, observed: int) -> bool:
+    """The guest's ``observed`` power state calls for a change of the server."""
+    return observed != server.power_state or must_stop(server, observed)
+
+
 def sync(server: Server, observed: int, now: dt.datetime) -> bool:
     """Bring the server in line with its guest's ``observed`` power state; False when
-    there was nothing to do (or a task is in progress: its outcome will say)."""
-    if server.deleted or server.task_state is not None:
+    there was nothing to do (or it cannot be checked now)."""
+    if not checkable(server) or not out_of_line(server, observed):
         return False
-    changed = False
     if observed != server.power_state:
         server.trigger_event(PowerStateSynced, timestamp=now, power_state=observed)
-        changed = True
     if must_stop(server, observed):
         server.trigger_event(Server.StopRequested, timestamp=now)
-        changed = True
-    return changed
+    return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from control_plane import commands as c
@@ -39,6 +40,16 @@ async def load_pool(uow: UnitOfWork, stamp: dt.datetime) -> FloatingIpPool:
         pool = FloatingIpPool.create_default(stamp)
         uow.add(pool)
     return pool
+
+
+async def unbind_floating_ips(uow: UnitOfWork, addresses: Iterable[str], server_id: str,
+                              stamp: dt.datetime) -> None:
+    """Free the floating IPs a server's port or address took with it (none: no load)."""
+    addresses = list(addresses)
+    if addresses:
+        pool = await load_pool(uow, stamp)
+        for address in addresses:
+            pool.disassociate(address, server_id, stamp)
 
 
 def vif_of(net: Network, port: dict[str, Any]) -> server_network.Vif:
@@ -113,10 +124,7 @@ async def finish_interface(deps: Deps, cmd: c.FinishInterfaceOperation, ctx: Req
             # the port goes away (Nova deletes the ports it made), and its floating IPs
             # are unbound with it
             (await load_network(uow, stamp)).release_ports([cmd.port_id], stamp)
-            if bound:
-                pool = await load_pool(uow, stamp)
-                for address in bound:
-                    pool.disassociate(address, cmd.server_id, stamp)
+            await unbind_floating_ips(uow, bound, cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
     await retrying(deps.store, work, key=cmd.server_id)
@@ -155,10 +163,7 @@ async def remove_fixed_ip(deps: Deps, cmd: c.RemoveFixedIp, ctx: RequestContext)
         stamp = now()
         port_id, unbound = server_network.remove_fixed_ip(server, cmd.address, stamp)
         (await load_network(uow, stamp)).release_fixed_ip(port_id, cmd.address, stamp)
-        if unbound:
-            pool = await load_pool(uow, stamp)
-            for address in unbound:
-                pool.disassociate(address, cmd.server_id, stamp)
+        await unbind_floating_ips(uow, unbound, cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)
@@ -222,10 +227,7 @@ async def release(deps: Deps, cmd: c.ReleaseServerNetwork, ctx: RequestContext) 
             return
         if ports:
             (await load_network(uow, stamp)).release_ports(ports, stamp)
-        if floating:
-            pool = await load_pool(uow, stamp)
-            for address in floating:
-                pool.disassociate(address, cmd.server_id, stamp)
+        await unbind_floating_ips(uow, floating, cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)

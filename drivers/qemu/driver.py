@@ -494,7 +494,7 @@ class QemuDriver(NotYetSupported, HypervisorDriver):
                 _carry_console_log(src.paths, dst.paths)
                 config.save(dst.paths.config)
                 await self._start(dst, config)
-        self._forget_peer(src)
+        await self._forget_peer(src)
 
     async def finish_revert_migration(self, host: str, server_id: str) -> None:
         """A reverted resize: boot the source copy (left shut down) again."""
@@ -503,15 +503,15 @@ class QemuDriver(NotYetSupported, HypervisorDriver):
             config = self._config(guest)
             if self._pid(guest) is None:
                 await self._start(guest, config)
-        self._forget_peer(guest)
+        await self._forget_peer(guest)
 
-    def _forget_peer(self, guest: _Guest) -> None:
+    async def _forget_peer(self, guest: _Guest) -> None:
         """Leave another worker's guest to that worker (its monitor included)."""
         if guest.host in self._hosts:
             return
         conn, guest.conn = guest.conn, None
         if conn is not None:
-            asyncio.get_running_loop().create_task(conn.close())
+            await conn.close()
         self._guests.pop((guest.host, guest.server_id), None)
 
     async def live_migrate(self, source: str, target: str, server_id: str) -> None:
@@ -560,7 +560,7 @@ class QemuDriver(NotYetSupported, HypervisorDriver):
             await self._quit(src)
             shutil.rmtree(src.paths.root, ignore_errors=True)
         self._guests.pop((source, server_id), None)
-        self._forget_peer(dst)
+        await self._forget_peer(dst)
 
     async def rescue(self, host: str, server_id: str, image_ref: str, admin_pass: str | None
                      ) -> None:
