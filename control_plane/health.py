@@ -1,10 +1,12 @@
 """Readiness: can this process serve requests right now?
 
-Three checks, each reported on its own: the database answers ``SELECT 1`` within
-a short timeout; every schema migration this code knows is applied; no projection
-is further behind the head of the log than the configured limit (the API reads
-projections, so a far-behind one means stale answers). The projections' lag comes
-from the same query that feeds the metrics (``positions``).
+Each check is reported on its own: the database answers ``SELECT 1`` within a short
+timeout; every schema migration this code knows is applied; no projection is paused
+or further behind the head of the log than the configured limit (the API reads
+projections, so a far-behind one means stale answers); no projection or follower has
+events it could not handle (dead letters); every follower that has announced itself
+(its ``liveness`` row) is up and not too far behind. Everything comes from one query,
+the same that feeds the metrics (``positions``).
 """
 
 from __future__ import annotations
@@ -12,24 +14,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from control_plane import migrations
 
-POSITIONS = (
-    "SELECT h.position AS head, t.name, t.position, t.paused"
-    " FROM event_head h LEFT JOIN tracking t"
-    " ON t.name LIKE 'projection:%' OR t.name LIKE 'follower:%'"
-)
+POSITIONS = """
+SELECT h.position AS head,
+  (SELECT coalesce(jsonb_object_agg(t.name, jsonb_build_array(t.position, t.paused)), '{}')
+     FROM tracking t WHERE t.name LIKE 'projection:%' OR t.name LIKE 'follower:%')
+     AS tracked,
+  (SELECT coalesce(jsonb_object_agg(d.consumer, d.n), '{}') FROM (
+     SELECT consumer, count(*) AS n FROM dead_letters WHERE status = 'failed'
+     GROUP BY consumer) d) AS dead,
+  (SELECT coalesce(jsonb_object_agg(l.name, extract(epoch FROM now() - l.seen_at)), '{}')
+     FROM liveness l) AS seen
+FROM event_head h
+"""
 
 
 @dataclass(frozen=True)
 class Positions:
     head: int
     tracked: dict[str, tuple[int, bool]]  # tracking name -> (position, paused)
+    dead_letters: dict[str, int] = field(default_factory=dict)  # consumer -> failed events
+    seen: dict[str, float] = field(default_factory=dict)  # follower -> seconds since a beat
 
     def projection_lag(self, names: Sequence[str]) -> dict[str, int]:
         return {n: self.head - self.tracked.get(f"projection:{n}", (0, False))[0]
@@ -38,13 +49,21 @@ class Positions:
     def paused(self, names: Sequence[str]) -> list[str]:
         return [n for n in names if self.tracked.get(f"projection:{n}", (0, False))[1]]
 
+    def follower_lag(self) -> dict[str, int]:
+        return {n: self.head - self.tracked.get(f"follower:{n}", (0, False))[0]
+                for n in self.seen}
+
 
 async def positions(conn: asyncpg.Connection) -> Positions:
-    """The log's head and the tracked positions of projections and followers (one query)."""
-    rows = await conn.fetch(POSITIONS)
-    head = int(rows[0]["head"]) if rows else 0
-    return Positions(head, {r["name"]: (int(r["position"]), bool(r["paused"]))
-                            for r in rows if r["name"] is not None})
+    """The log's head, the tracked positions of projections and followers, the open dead
+    letters and the followers' liveness (one query)."""
+    row = await conn.fetchrow(POSITIONS)
+    if row is None:
+        return Positions(0, {})
+    return Positions(int(row["head"]),
+                     {k: (int(v[0]), bool(v[1])) for k, v in row["tracked"].items()},
+                     {k: int(v) for k, v in row["dead"].items()},
+                     {k: float(v) for k, v in row["seen"].items()})
 
 
 @dataclass
@@ -57,9 +76,12 @@ class Readiness:
 
 
 async def readiness(pool: asyncpg.Pool, projections: Sequence[str], *, max_lag: int,
-                    timeout: float) -> Readiness:
-    """Check the database, the migrations and the projections' lag (``max_lag < 0``:
-    lag is reported but never makes the process unready)."""
+                    timeout: float, down_after: float = 60.0,
+                    local_followers: dict[str, str] | None = None) -> Readiness:
+    """Check the database, the migrations, the projections, the dead letters and the
+    followers (``max_lag < 0``: lag is reported but never makes the process unready).
+    ``local_followers`` (name -> state) are this process's own: one that is
+    reconnecting is down whatever its last beat said."""
     checks: dict[str, dict[str, Any]] = {}
     expected = max(v for v, _ in migrations.MIGRATIONS)
     started = time.perf_counter()
@@ -73,14 +95,30 @@ async def readiness(pool: asyncpg.Pool, projections: Sequence[str], *, max_lag: 
         reason = "timed out" if isinstance(exc, TimeoutError) else \
             f"{type(exc).__name__}: {exc}"
         checks["database"] = {"ok": False, "error": reason}
-        checks["migrations"] = {"ok": False, "error": "database unavailable"}
-        checks["projections"] = {"ok": False, "error": "database unavailable"}
+        for name in ("migrations", "projections", "dead_letters", "followers"):
+            checks[name] = {"ok": False, "error": "database unavailable"}
         return Readiness(False, checks)
     checks["database"] = {"ok": True, "latency_ms": round(latency * 1000, 2)}
     checks["migrations"] = {"ok": applied is not None and applied >= expected,
                             "applied": applied, "expected": expected}
     lag = pos.projection_lag(projections)
     behind = sorted(n for n, v in lag.items() if max_lag >= 0 and v > max_lag)
-    checks["projections"] = {"ok": not behind, "head": pos.head, "max_lag": max_lag,
-                             "lag": lag, "behind": behind, "paused": pos.paused(projections)}
+    paused = pos.paused(projections)
+    checks["projections"] = {"ok": not behind and not paused, "head": pos.head,
+                             "max_lag": max_lag, "lag": lag, "behind": behind,
+                             "paused": paused}
+    checks["dead_letters"] = {"ok": not pos.dead_letters, "failed": pos.dead_letters}
+    checks["followers"] = followers_check(pos, max_lag, down_after, local_followers or {})
     return Readiness(all(c["ok"] for c in checks.values()), checks)
+
+
+def followers_check(pos: Positions, max_lag: int, down_after: float,
+                    local: dict[str, str]) -> dict[str, Any]:
+    seen = dict(pos.seen)
+    down = sorted({n for n, age in seen.items() if age > down_after}
+                  | {n for n, state in local.items() if state == "reconnecting"})
+    lag = pos.follower_lag()
+    behind = sorted(n for n, v in lag.items() if max_lag >= 0 and v > max_lag)
+    return {"ok": not down and not behind, "down": down, "behind": behind, "lag": lag,
+            "seconds_since_beat": {n: round(v, 1) for n, v in seen.items()},
+            "here": local}

@@ -83,6 +83,15 @@ PROJECTION_LAG = Gauge(
 PROJECTION_PAUSED = Gauge(
     "projection_paused", "1 while a projection is paused (by an operator or a failing "
     "handler).", ["projection"], namespace=NS)
+DEAD_LETTERS = Counter(
+    "dead_letters", "Events a consumer (projection or follower) could not handle and "
+    "recorded as dead letters (in this process).", ["consumer"], namespace=NS)
+DEAD_LETTERS_OPEN = Gauge(
+    "dead_letters_open", "Dead letters not yet replayed or skipped, by consumer (read by "
+    "the API at scrape time).", ["consumer"], namespace=NS)
+FOLLOWER_UP = Gauge(
+    "follower_up", "1 while a follower's liveness row is fresh (read by the API at "
+    "scrape time).", ["follower"], namespace=NS)
 DATABASE_UP = Gauge("database_up", "1 if the last scrape could read positions from the "
                     "database, else 0.", namespace=NS)
 
@@ -108,6 +117,21 @@ def set_positions(head: int, rows: Mapping[str, tuple[int, bool]],
             name = key.removeprefix("follower:")
             FOLLOWER_POSITION.labels(name).set(position)
             FOLLOWER_LAG.labels(name).set(head - position)
+
+
+def set_health(dead_letters: Mapping[str, int], seen: Mapping[str, float],
+               down_after: float) -> None:
+    """Set the dead-letter and follower-liveness gauges (consumers with none open are
+    set to 0 so a resolved dead letter clears its alert)."""
+    known = {sample.labels["consumer"] for metric in DEAD_LETTERS_OPEN.collect()
+             for sample in metric.samples}
+    for consumer in known:
+        if consumer not in dead_letters:
+            DEAD_LETTERS_OPEN.labels(consumer).set(0)
+    for consumer, n in dead_letters.items():
+        DEAD_LETTERS_OPEN.labels(consumer).set(n)
+    for name, age in seen.items():
+        FOLLOWER_UP.labels(name).set(1 if age <= down_after else 0)
 
 
 def exposition(accept: str | None) -> tuple[bytes, str]:

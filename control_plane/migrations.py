@@ -88,6 +88,42 @@ MIGRATIONS: list[tuple[int, str]] = [
                              ADD COLUMN error_at timestamptz;
         """,
     ),
+    (
+        6,
+        """
+        -- Events a consumer (a projection, or a follower such as a compute worker)
+        -- could not handle after its retries. The consumer records the event here and
+        -- goes on, so one bad event never stops it for everyone; operators inspect,
+        -- replay (after a fix) or skip them (control-plane projections dead-letters).
+        -- status: failed (needs attention), retry (a follower is asked to try it
+        -- again), skipped (an operator's decision), replayed (applied after a fix).
+        CREATE TABLE dead_letters (
+            consumer    text NOT NULL,
+            position    bigint NOT NULL,
+            stream_id   text NOT NULL,
+            event_type  text NOT NULL,
+            error       text NOT NULL,
+            attempts    integer NOT NULL DEFAULT 1,
+            status      text NOT NULL DEFAULT 'failed'
+                        CHECK (status IN ('failed', 'retry', 'skipped', 'replayed')),
+            failed_at   timestamptz NOT NULL DEFAULT now(),
+            resolved_at timestamptz,
+            PRIMARY KEY (consumer, position)
+        );
+        CREATE INDEX dead_letters_failed_idx ON dead_letters (consumer)
+            WHERE status = 'failed';
+        -- Liveness of the running followers: the process holding a follower's lock
+        -- writes its row every few seconds (and removes it on a clean stop). It is
+        -- how other processes know a follower (and a compute worker's hosts) is up
+        -- even while its lock is being re-acquired after a lost connection.
+        CREATE UNLOGGED TABLE liveness (
+            name        text PRIMARY KEY,
+            hosts       text[] NOT NULL DEFAULT '{}',
+            started_at  timestamptz NOT NULL DEFAULT now(),
+            seen_at     timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    ),
 ]
 
 

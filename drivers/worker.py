@@ -97,10 +97,28 @@ class ComputeWorker(Follower):
         if driver.on_event is None:
             driver.on_event = self._guest_event
 
+    def liveness_hosts(self) -> list[str]:
+        return sorted(self.hosts)
+
     async def on_locked(self, conn: asyncpg.Connection) -> None:
-        # while this worker runs, its hosts are "up" (evacuation refuses to start)
+        # while this worker runs, its hosts are "up" (evacuation refuses to start); a new
+        # session after a lost connection takes them again before it acts
         for host in sorted(self.hosts):
             await conn.fetchval("SELECT pg_try_advisory_lock($1)", host_lock_key(host))
+
+    async def on_session_end(self) -> None:
+        # the next session (holding the lock again) answers for the hosts
+        if self.rpc is not None:
+            rpc, self.rpc = self.rpc, None
+            await rpc.stop()
+
+    async def on_beat(self) -> None:
+        if self.rpc is not None and not self.rpc.listening:
+            log.warning("%s: the console/diagnostics listener was lost; opening it again",
+                        self.name)
+            rpc, self.rpc = self.rpc, None
+            await rpc.stop()
+            self.rpc = await consoles.serve(self)
 
     async def on_start(self) -> None:
         ctx = caused_by(RecordedEvent(0, "", 0, "", 1, {}, {}, now()), self.name)
@@ -135,9 +153,6 @@ class ComputeWorker(Follower):
             periodic.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await periodic
-            if self.rpc is not None:
-                await self.rpc.stop()
-                self.rpc = None
 
     async def _periodic(self, stop: asyncio.Event) -> None:
         """Nova's periodic tasks: reclaim soft-deleted servers, confirm old resizes,
@@ -150,6 +165,8 @@ class ComputeWorker(Follower):
                 await asyncio.wait_for(stop.wait(), settings.periodic_interval)
             if stop.is_set():
                 return
+            if not self.active:  # only while this worker holds its lock
+                continue
             try:
                 async with self.store.pool.acquire() as conn:
                     work = await periodic.due(conn, sorted(self.hosts), settings)

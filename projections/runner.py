@@ -6,35 +6,41 @@ applied in one transaction together with the projection's new position
 (exactly-once). The position row is locked for the batch, so the inline path in the
 event store and any other runner wait for it rather than applying the same events twice.
 
-Failures are never skipped: when a handler fails, the events before the failing one are
-kept, the failing event is tried again (``RETRY_DELAYS``), and if it still fails the
-projection is paused with the event's position and the error in its ``tracking`` row
-(``control-plane projections list`` shows them). ``resume`` tries again.
+One bad event never stops a projection: when a handler fails, the events before the
+failing one are kept and the failing event is tried again (``RETRY_DELAYS``); if it
+still fails it is recorded in ``dead_letters`` and the projection moves past it, in
+one transaction. ``control-plane projections list`` shows open dead letters (and
+``/readyz`` and the metrics do), ``dead-letters`` lists them with their errors,
+``replay`` applies them again after a fix and ``skip`` marks them as dealt with.
 
 An online rebuild (``rebuild``) builds a new version of a projection's tables beside the
 live ones, in a schema of its own (``rebuild_<name>``; the handlers' unqualified table
 names resolve there through the search path), replays the log into it, then, holding
 the projection's position row (which holds back appends for the last moment), applies
 the last events and swaps the new tables in, in one transaction. Readers see the live
-version until the swap commits and the new one after it.
+version until the swap commits and the new one after it. Events the new version cannot
+apply become its dead letters (those an operator skipped stay skipped), so a rebuild
+after a fix recovers everything that can now be applied.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
+from control_plane import metrics
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
+from control_plane.follower import backoff, describe, record_dead_letter
 from projections.base import Projection
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (0.2, 1.0, 3.0)  # then the projection is paused
+RETRY_DELAYS = (0.2, 1.0, 3.0)  # then the event is dead-lettered
 REBUILD_PREFIX = "rebuild:"
 
 # (position replayed so far, head of the log) during a rebuild
@@ -64,6 +70,7 @@ class Status:
     error_position: int | None
     error_at: object
     rebuilding: int | None  # the rebuild's position, if one is running
+    dead_letters: int = 0  # events it could not apply, not yet replayed or skipped
 
     @property
     def lag(self) -> int:
@@ -79,7 +86,20 @@ class Status:
 
 
 class ProjectionError(Exception):
-    """A rebuild stopped on a failing event (the live version is untouched)."""
+    """A rebuild could not finish (the live version is untouched)."""
+
+
+@dataclass
+class DeadLetter:
+    consumer: str
+    position: int
+    stream_id: str
+    event_type: str
+    error: str
+    attempts: int
+    status: str
+    failed_at: object
+    resolved_at: object
 
 
 class ProjectionRunner:
@@ -94,6 +114,10 @@ class ProjectionRunner:
     async def create_schemas(self) -> None:
         async with self.store.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(7411002)")
+            # The head row first, as appenders take it: DDL on a view table and an
+            # append's inline write to it then queue in one order (no deadlock when a
+            # process starts while others append).
+            await conn.execute("SELECT 1 FROM event_head FOR UPDATE")
             for p in self.projections:
                 await p.create_schema(conn)
 
@@ -180,21 +204,30 @@ class ProjectionRunner:
                             await asyncio.sleep(self.retry_delays[attempts])
                             attempts += 1
                             continue
-                        await self._pause_failed(conn, failure)
-                        break
+                        await self._dead_letter(conn, failure, attempts + 1)
+                        attempts = 0
+                        continue
                     attempts = 0
                     if at_head:
                         break
         return total
 
-    async def _pause_failed(self, conn: asyncpg.Connection, failure: Failure) -> None:
-        error = failure.describe() + "\n" + "".join(
-            traceback.format_exception(failure.error)[-6:])
-        log.error("projection %s paused: %s", failure.projection, failure.describe())
-        await conn.execute(
-            "UPDATE tracking SET paused = true, error = $2, error_position = $3,"
-            " error_at = now() WHERE name = $1",
-            f"projection:{failure.projection}", error, failure.event.position)
+    async def _dead_letter(self, conn: asyncpg.Connection, failure: Failure,
+                           attempts: int) -> None:
+        """Record the failing event and move the projection past it (one transaction;
+        nothing happens if another runner moved the projection meanwhile)."""
+        name = f"projection:{failure.projection}"
+        async with conn.transaction():
+            position = await conn.fetchval(
+                "SELECT position FROM tracking WHERE name = $1 FOR UPDATE", name)
+            if position != failure.event.position - 1:
+                return
+            await record_dead_letter(conn, name, failure.event, failure.error, attempts)
+            await conn.execute("UPDATE tracking SET position = $1, updated_at = now()"
+                               " WHERE name = $2", failure.event.position, name)
+        metrics.DEAD_LETTERS.labels(name).inc()
+        log.error("projection %s: dead-lettered %s; going on", failure.projection,
+                  failure.describe())
 
     # -- operations ----------------------------------------------------------------------
 
@@ -221,6 +254,9 @@ class ProjectionRunner:
             rows = {r["name"]: r for r in await conn.fetch(
                 "SELECT name, position, paused, error, error_position, error_at"
                 " FROM tracking WHERE name LIKE 'projection:%' OR name LIKE 'rebuild:%'")}
+            dead = {r["consumer"]: r["n"] for r in await conn.fetch(
+                "SELECT consumer, count(*) AS n FROM dead_letters WHERE status = 'failed'"
+                " GROUP BY consumer")}
         out = []
         for p in self.projections:
             row = rows.get(p.tracking_name)
@@ -229,7 +265,8 @@ class ProjectionRunner:
             shadow = rows.get(REBUILD_PREFIX + p.name)
             out.append(Status(p.name, row["position"], head, row["paused"], row["error"],
                               row["error_position"], row["error_at"],
-                              shadow["position"] if shadow is not None else None))
+                              shadow["position"] if shadow is not None else None,
+                              dead.get(p.tracking_name, 0)))
         return out
 
     async def rebuild(self, name: str, progress: Progress | None = None) -> int:
@@ -238,6 +275,7 @@ class ProjectionRunner:
         p = self.get(name)
         shadow = f"rebuild_{p.name}"
         marker = REBUILD_PREFIX + p.name
+        failures: list[Failure] = []
         async with self.store.pool.acquire() as conn:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{shadow}" CASCADE;'
                                f' CREATE SCHEMA "{shadow}"')
@@ -252,7 +290,8 @@ class ProjectionRunner:
                 while True:  # replay beside the live version
                     async with conn.transaction():
                         await self._in_shadow(conn, shadow)
-                        position, at_head = await self._shadow_step(conn, p, position)
+                        position, at_head = await self._shadow_step(conn, p, position,
+                                                                    failures)
                         await conn.execute("UPDATE tracking SET position = $1,"
                                            " updated_at = now() WHERE name = $2",
                                            position, marker)
@@ -265,12 +304,16 @@ class ProjectionRunner:
                                        p.tracking_name)
                     await self._in_shadow(conn, shadow)
                     while True:
-                        position, at_head = await self._shadow_step(conn, p, position)
+                        position, at_head = await self._shadow_step(conn, p, position,
+                                                                    failures)
                         if at_head:
                             break
                     await self._swap(conn, p, shadow, position)
+                    await self._replace_dead_letters(conn, p, position, failures)
                 if progress is not None:
                     progress(position, position)
+                for failure in failures:
+                    log.error("rebuilding %s: dead-lettered %s", p.name, failure.describe())
                 return position
             finally:
                 await conn.execute(f'DROP SCHEMA IF EXISTS "{shadow}" CASCADE')
@@ -280,15 +323,34 @@ class ProjectionRunner:
     async def _in_shadow(conn: asyncpg.Connection, shadow: str) -> None:
         await conn.execute(f'SET LOCAL search_path TO "{shadow}", public')
 
-    async def _shadow_step(self, conn: asyncpg.Connection, p: Projection, position: int
-                           ) -> tuple[int, bool]:
-        """One batch into the new version: (new position, whether it reached the head)."""
-        batch, upto = await self._read(conn, p, position)
-        new_position, failure = await self._apply(conn, p, batch, upto)
-        if failure is not None:
-            raise ProjectionError(f"rebuilding {p.name} stopped at {failure.describe()}; "
-                                  "the live version is unchanged") from failure.error
-        return new_position, len(batch) < self.batch_size
+    async def _shadow_step(self, conn: asyncpg.Connection, p: Projection, position: int,
+                           failures: list[Failure]) -> tuple[int, bool]:
+        """One batch into the new version: (new position, whether it reached the head).
+        An event it cannot apply is added to ``failures`` and passed over."""
+        while True:
+            batch, upto = await self._read(conn, p, position)
+            new_position, failure = await self._apply(conn, p, batch, upto)
+            if failure is None:
+                return new_position, len(batch) < self.batch_size
+            failures.append(failure)
+            position = failure.event.position  # go on after it
+
+    @staticmethod
+    async def _replace_dead_letters(conn: asyncpg.Connection, p: Projection, position: int,
+                                    failures: list[Failure]) -> None:
+        """After a rebuild up to ``position``: its failures are the projection's dead
+        letters up to there (an event an operator skipped stays skipped)."""
+        failed = [f.event.position for f in failures]
+        await conn.execute(
+            "DELETE FROM dead_letters WHERE consumer = $1 AND position <= $2 AND NOT"
+            " (status = 'skipped' AND position = any($3::bigint[]))",
+            p.tracking_name, position, failed)
+        for failure in failures:
+            await conn.execute(
+                "INSERT INTO dead_letters (consumer, position, stream_id, event_type, error)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (consumer, position) DO NOTHING",
+                p.tracking_name, failure.event.position, failure.event.stream_id,
+                failure.event.event_type, failure.describe() + "\n" + describe(failure.error))
 
     @staticmethod
     async def _swap(conn: asyncpg.Connection, p: Projection, shadow: str, position: int
@@ -302,6 +364,70 @@ class ProjectionRunner:
             "UPDATE tracking SET position = $1, paused = false, error = NULL,"
             " error_position = NULL, error_at = NULL, updated_at = now() WHERE name = $2",
             position, p.tracking_name)
+
+    # -- dead letters --------------------------------------------------------------------
+
+    async def dead_letters(self, consumer: str | None = None, *, open_only: bool = True
+                           ) -> list[DeadLetter]:
+        """Dead letters of one consumer (``projection:<name>``, ``follower:<name>``) or
+        of all; only those still failed unless ``open_only`` is false."""
+        async with self.store.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT consumer, position, stream_id, event_type, error, attempts, status,"
+                " failed_at, resolved_at FROM dead_letters"
+                " WHERE ($1::text IS NULL OR consumer = $1)"
+                " AND (NOT $2 OR status IN ('failed', 'retry'))"
+                " ORDER BY consumer, position", consumer, open_only)
+        return [DeadLetter(**dict(r)) for r in rows]
+
+    async def skip(self, consumer: str, positions: Sequence[int] | None = None) -> int:
+        """Mark open dead letters as dealt with (all of the consumer's, or those at
+        ``positions``); returns how many."""
+        async with self.store.pool.acquire() as conn:
+            result: str = await conn.execute(
+                "UPDATE dead_letters SET status = 'skipped', resolved_at = now()"
+                " WHERE consumer = $1 AND status IN ('failed', 'retry')"
+                " AND ($2::bigint[] IS NULL OR position = any($2::bigint[]))",
+                consumer, list(positions) if positions is not None else None)
+        return int(result.split()[-1])
+
+    async def replay(self, consumer: str, positions: Sequence[int] | None = None
+                     ) -> list[tuple[int, str | None]]:
+        """Try open dead letters again (all of the consumer's, or those at ``positions``),
+        in log order: (position, None when it was applied, else the error). A
+        projection's are applied here, to its live tables; a follower's are handed to
+        the running follower (it picks them up on its next beat: "queued")."""
+        letters = [d for d in await self.dead_letters(consumer)
+                   if positions is None or d.position in positions]
+        if consumer.startswith("follower:"):
+            async with self.store.pool.acquire() as conn:
+                await conn.execute(
+                    "UPDATE dead_letters SET status = 'retry' WHERE consumer = $1"
+                    " AND position = any($2::bigint[])", consumer,
+                    [d.position for d in letters])
+            return [(d.position, "queued") for d in letters]
+        p = self.get(consumer.removeprefix("projection:"))
+        out: list[tuple[int, str | None]] = []
+        async with self.store.pool.acquire() as conn:
+            for letter in letters:
+                events = await self.store.read_all(letter.position - 1, 1, conn=conn)
+                if not events or events[0].position != letter.position:
+                    out.append((letter.position, "the event is not in the log"))
+                    continue
+                try:
+                    async with conn.transaction():
+                        await conn.execute("SELECT 1 FROM tracking WHERE name = $1"
+                                           " FOR UPDATE", p.tracking_name)
+                        await p.apply(conn, events[0])
+                        await conn.execute(
+                            "UPDATE dead_letters SET status = 'replayed', resolved_at = now()"
+                            " WHERE consumer = $1 AND position = $2", consumer,
+                            letter.position)
+                    out.append((letter.position, None))
+                except Exception as exc:
+                    await record_dead_letter(conn, consumer, events[0], exc, 1)
+                    out.append((letter.position, f"{type(exc).__name__}: {exc}"))
+        return out
 
     def get(self, name: str) -> Projection:
         for p in self.projections:
@@ -319,16 +445,30 @@ class ProjectionRunner:
 
     async def run(self, notifier: Notifier, stop: asyncio.Event) -> None:
         """Follow the log: catch up whenever something is behind, until ``stop``."""
+        failures = 0
         while not stop.is_set():
             try:
                 lagging = await self.behind()
                 if lagging:
                     await self.catch_up(lagging)
-            except (asyncpg.PostgresError, OSError):
-                log.exception("projection runner step failed; retrying")
-                await asyncio.sleep(1)
-            head = await self.store.head()
-            await notifier.wait(head)
+                head = await self.store.head()
+                failures = 0
+            except Exception as exc:  # the database went away, or a bug: never stop
+                failures += 1
+                log.error("projection runner: step failed (%s: %s); retrying (try %d)",
+                          type(exc).__name__, exc, failures,
+                          exc_info=not isinstance(exc, (OSError, asyncpg.InterfaceError,
+                                                        asyncpg.PostgresConnectionError)))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff(failures, cap=10.0))
+                continue
+            waiter = asyncio.ensure_future(notifier.wait(head))
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+                stopper.cancel()
 
 
 def measure_rates(before: dict[str, int], after: dict[str, int], seconds: float

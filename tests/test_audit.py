@@ -13,7 +13,7 @@ from control_plane import audit, cli, db, hashchain, migrations
 from control_plane.audit import AuditReport
 from control_plane.bootstrap import System
 from control_plane.eventstore import EventStore, NewEvent, StreamAppend
-from tests.conftest import Api
+from tests.conftest import Api, scratch_database
 
 
 async def build_history(system: System, api: Api) -> None:
@@ -344,43 +344,40 @@ async def test_cli_exit_codes(history: System, capsys: pytest.CaptureFixture[str
 async def test_events_from_before_hashing_are_counted_not_chained(server_url: str) -> None:
     """A store migrated to hashing with events already in it: those stay unhashed, the
     chain starts after them, and a hash removed later is found."""
-    name = f"cp_a_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = server_url.rsplit("?", 1)[0].rsplit("/", 1)[0] + f"/{name}"
+    async with scratch_database(server_url) as dsn:  # empty: no migrations yet
+        await _before_hashing(dsn)
+
+
+async def _before_hashing(dsn: str) -> None:
+    conn = await db.connect(dsn)
     try:
-        conn = await db.connect(dsn)
+        await conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+                           " applied_at timestamptz NOT NULL DEFAULT now())")
+        for version, statements in migrations.MIGRATIONS[:3]:
+            await conn.execute(statements)
+            await conn.execute("INSERT INTO schema_migrations VALUES ($1)", version)
+        await conn.execute(
+            "INSERT INTO events (position, stream_id, stream_version, event_type, data)"
+            " VALUES (1, 's', 1, 'Old', '{}'), (2, 's', 2, 'Old', '{\"n\": 1.0}'),"
+            " (3, 't', 1, 'Old', '{}')")
+        await conn.execute("UPDATE event_head SET position = 3")
+        assert 4 in await migrations.migrate(conn)
+        store = EventStore(await db.create_pool(dsn, min_size=1, max_size=2))
         try:
-            await conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
-                               " applied_at timestamptz NOT NULL DEFAULT now())")
-            for version, statements in migrations.MIGRATIONS[:3]:
-                await conn.execute(statements)
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1)", version)
-            await conn.execute(
-                "INSERT INTO events (position, stream_id, stream_version, event_type, data)"
-                " VALUES (1, 's', 1, 'Old', '{}'), (2, 's', 2, 'Old', '{\"n\": 1.0}'),"
-                " (3, 't', 1, 'Old', '{}')")
-            await conn.execute("UPDATE event_head SET position = 3")
-            assert 4 in await migrations.migrate(conn)
-            store = EventStore(await db.create_pool(dsn, min_size=1, max_size=2))
-            try:
-                await store.append([StreamAppend("s", 2, [NewEvent("New", {"n": 2})]),
-                                    StreamAppend("u", 0, [NewEvent("New", {})])])
-                await store.append([StreamAppend("t", 1, [NewEvent("New", {})])])
-            finally:
-                await store.pool.close()
-            report = await audit.verify(conn)
-            assert report.intact, report.lines()
-            assert (report.events, report.unchained, report.chain_start) == (6, 3, 4)
-            assert "3 events before position 4 were recorded before hashing" in \
-                report.summary()
-            await conn.execute("UPDATE events SET stream_hash = NULL, chain_hash = NULL"
-                               " WHERE position = 4")
-            report = await audit.verify(conn)
-            assert kinds(report) == {("rewritten", 4)}
-            assert report.findings[0].detail == "its hashes are missing"
+            await store.append([StreamAppend("s", 2, [NewEvent("New", {"n": 2})]),
+                                StreamAppend("u", 0, [NewEvent("New", {})])])
+            await store.append([StreamAppend("t", 1, [NewEvent("New", {})])])
         finally:
-            await conn.close()
+            await store.pool.close()
+        report = await audit.verify(conn)
+        assert report.intact, report.lines()
+        assert (report.events, report.unchained, report.chain_start) == (6, 3, 4)
+        assert "3 events before position 4 were recorded before hashing" in \
+            report.summary()
+        await conn.execute("UPDATE events SET stream_hash = NULL, chain_hash = NULL"
+                           " WHERE position = 4")
+        report = await audit.verify(conn)
+        assert kinds(report) == {("rewritten", 4)}
+        assert report.findings[0].detail == "its hashes are missing"
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await conn.close()

@@ -1,5 +1,6 @@
-"""Projection operations: online rebuild under load, failures retried then paused (never
-skipped), pause/resume, and the ``control-plane projections`` command."""
+"""Projection operations: online rebuild under load, failures retried then dead-lettered
+(the projection goes on; replay, skip, rebuild), pause/resume, and the
+``control-plane projections`` command."""
 
 from __future__ import annotations
 
@@ -89,34 +90,67 @@ def poisoned(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(KeypairsProjection, "apply", apply)
 
 
-async def test_a_failing_event_is_retried_then_pauses_the_projection(
+async def _position_of(system: System, name: str) -> int:
+    async with system.pool.acquire() as conn:
+        position: int = await conn.fetchval(
+            "SELECT position FROM events WHERE event_type = 'KeypairCreated'"
+            " AND data->>'name' = $1", name)
+    return position
+
+
+async def test_a_failing_event_is_dead_lettered_and_the_projection_goes_on(
         system: System, api: Api, poisoned: None, monkeypatch: pytest.MonkeyPatch) -> None:
     r = await api.post("/os-keypairs", {"keypair": {"name": "poison"}})
     assert r.status_code == 200  # the write is not lost because a projection failed
-    async with system.pool.acquire() as conn:
-        position = await conn.fetchval(
-            "SELECT position FROM events WHERE event_type = 'KeypairCreated'"
-            " AND data->>'name' = 'poison'")
+    position = await _position_of(system, "poison")
     system.runner.retry_delays = (0.01, 0.01)
     await system.runner.catch_up(["keypairs"])
     st = next(s for s in await system.runner.status() if s.name == "keypairs")
-    assert st.state == "failed" and st.paused and st.error_position == position
-    assert st.error is not None and "cannot project this keypair" in st.error
-    assert st.position == position - 1  # everything before it applied, nothing skipped
-    # while paused, neither the inline path nor the runner touches it
+    assert st.state == "running" and not st.paused and st.lag == 0
+    assert st.dead_letters == 1
+    [letter] = await system.runner.dead_letters("projection:keypairs")
+    assert (letter.position, letter.event_type, letter.status) == (
+        position, "KeypairCreated", "failed")
+    assert "cannot project this keypair" in letter.error and letter.attempts == 3
+    # it keeps going: for this project and every other one
     r = await api.post("/os-keypairs", {"keypair": {"name": "after"}})
     assert r.status_code == 200
-    assert (await api.get("/os-keypairs/after")).status_code == 404
-    await system.runner.catch_up()
-    assert next(s for s in await system.runner.status() if s.name == "keypairs").paused
-    # fixed: resume applies the failed event and the rest
-    monkeypatch.undo()
-    applied = await system.runner.resume("keypairs")
-    assert applied >= 2
-    st = next(s for s in await system.runner.status() if s.name == "keypairs")
-    assert st.state == "running" and st.lag == 0 and st.error is None
-    assert (await api.get("/os-keypairs/poison")).status_code == 200
     assert (await api.get("/os-keypairs/after")).status_code == 200
+    assert (await api.get("/os-keypairs/poison")).status_code == 404
+    ready = await api.http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["dead_letters"] == {
+        "ok": False, "failed": {"projection:keypairs": 1}}
+    # replaying while the bug is still there changes nothing
+    assert [p for p, err in await system.runner.replay("projection:keypairs")
+            if err is not None] == [position]
+    assert (await system.runner.dead_letters("projection:keypairs"))[0].attempts == 4
+    # fixed: replay applies it
+    monkeypatch.undo()
+    assert await system.runner.replay("projection:keypairs") == [(position, None)]
+    assert (await api.get("/os-keypairs/poison")).status_code == 200
+    assert await system.runner.dead_letters("projection:keypairs") == []
+    [done] = await system.runner.dead_letters("projection:keypairs", open_only=False)
+    assert done.status == "replayed" and done.resolved_at is not None
+    assert (await api.http.get("/readyz")).json()["checks"]["dead_letters"]["ok"]
+
+
+async def test_a_rebuild_keeps_going_past_a_bad_event_and_skips_stay_skipped(
+        system: System, api: Api, poisoned: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    system.runner.retry_delays = ()
+    for name in ("poison", "fine"):
+        assert (await api.post("/os-keypairs", {"keypair": {"name": name}})).status_code == 200
+    await system.runner.catch_up(["keypairs"])
+    position = await _position_of(system, "poison")
+    assert await system.runner.skip("projection:keypairs", [position]) == 1
+    await system.runner.rebuild("keypairs")  # still poisoned: passed over, stays skipped
+    assert (await api.get("/os-keypairs/fine")).status_code == 200
+    [letter] = await system.runner.dead_letters("projection:keypairs", open_only=False)
+    assert (letter.position, letter.status) == (position, "skipped")
+    monkeypatch.undo()
+    await system.runner.rebuild("keypairs")  # fixed: the rebuild applies it
+    assert (await api.get("/os-keypairs/poison")).status_code == 200
+    assert await system.runner.dead_letters("projection:keypairs", open_only=False) == []
 
 
 async def test_pause_and_resume(system: System, api: Api) -> None:
@@ -141,23 +175,48 @@ async def test_the_projections_command(system: System, api: Api, poisoned: None)
     r = await api.post("/os-keypairs", {"keypair": {"name": "poison"}})
     assert r.status_code == 200
     system.runner.retry_delays = ()
-    await system.runner.catch_up(["keypairs"])  # fails at once: paused
+    await system.runner.catch_up(["keypairs"])  # fails at once: dead-lettered
+    position = await _position_of(system, "poison")
 
     out = await asyncio.to_thread(_cli, system.dsn, "list", "--sample", "0.2")
-    assert out.returncode == 1, out  # a failed projection makes list exit non-zero
+    assert out.returncode == 1, out  # an open dead letter makes list exit non-zero
     rows = {line.split()[0]: line.split() for line in out.stdout.splitlines()
-            if len(line.split()) == 5}
-    assert rows["servers"][3] == "running" and rows["keypairs"][3] == "failed"
-    assert "keypairs paused at event" in out.stdout
+            if len(line.split()) == 6}
+    assert rows["servers"][3] == "running" and rows["servers"][4] == "0"
+    assert rows["keypairs"][3] == "running" and rows["keypairs"][4] == "1"
+    assert f"projection:keypairs: event {position} (KeypairCreated" in out.stdout
     assert "cannot project this keypair" in out.stdout
 
-    # (the subprocess has no poisoned handler: there, rebuilding keypairs succeeds)
+    out = await asyncio.to_thread(_cli, system.dsn, "dead-letters")
+    assert out.returncode == 0 and "projection:keypairs" in out.stdout, out
+    assert str(position) in out.stdout and "failed" in out.stdout
+
+    # (the subprocess has no poisoned handler: there, the replay succeeds)
+    out = await asyncio.to_thread(_cli, system.dsn, "replay", "keypairs")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"projection:keypairs: event {position} applied" in out.stdout
+    assert (await api.get("/os-keypairs/poison")).status_code == 200
+    out = await asyncio.to_thread(_cli, system.dsn, "list", "--sample", "0")
+    assert out.returncode == 0, out
+
+    # the subprocess has no poison, this process has: "poison" again is dead-lettered
+    r = await api.post("/os-keypairs", {"keypair": {"name": "poison"}})
+    assert r.status_code == 409  # (it exists)
+    await api.delete("/os-keypairs/poison")
+    r = await api.post("/os-keypairs", {"keypair": {"name": "poison"}})
+    assert r.status_code == 200
+    await system.runner.catch_up(["keypairs"])
+    assert (await api.get("/os-keypairs/poison")).status_code == 404
+    out = await asyncio.to_thread(_cli, system.dsn, "skip", "keypairs")
+    assert out.returncode == 0 and "projection:keypairs: 1 dead letters skipped" in out.stdout
+    out = await asyncio.to_thread(_cli, system.dsn, "dead-letters", "--all")
+    assert "skipped" in out.stdout and "replayed" in out.stdout, out.stdout
+
     out = await asyncio.to_thread(_cli, system.dsn, "rebuild", "servers", "keypairs")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "servers" in out.stdout and "100%" in out.stdout
     st = {s.name: s for s in await system.runner.status()}
     assert st["keypairs"].state == "running" and st["keypairs"].lag == 0
-    assert (await api.get("/os-keypairs/poison")).status_code == 200
 
     out = await asyncio.to_thread(_cli, system.dsn, "pause", "keypairs")
     assert out.returncode == 0 and "paused keypairs" in out.stdout

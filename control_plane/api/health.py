@@ -2,9 +2,9 @@
 healthcheck: a load balancer or an orchestrator asks without a token.
 
 /healthz answers 200 whenever the process answers at all. /readyz answers 200
-when the database, the migrations and the projections' lag are fine
-(control_plane.health) and 503 otherwise; either way its body says what each
-check found.
+when the database, the migrations, the projections (lag, pauses), the dead letters
+and the followers (up, lag) are fine (control_plane.health) and 503 otherwise; either
+way its body says what each check found.
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     deps = common.deps(request)
+    system = getattr(request.app.state, "system", None)
+    local = {f.name: f.state for f in system.followers} if system is not None else {}
     result = await health.readiness(deps.pool, projection_names(request),
                                     max_lag=deps.settings.ready_max_lag,
-                                    timeout=deps.settings.ready_timeout)
+                                    timeout=deps.settings.ready_timeout,
+                                    down_after=deps.settings.service_down_time,
+                                    local_followers=local)
     return common.JSON(result.body(), status_code=200 if result.ready else 503)

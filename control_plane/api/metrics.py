@@ -38,6 +38,8 @@ async def refresh_positions(request: Request) -> None:
         return
     metrics.DATABASE_UP.set(1)
     metrics.set_positions(pos.head, pos.tracked, projection_names(request))
+    metrics.set_health(pos.dead_letters, pos.seen, common.deps(request).settings
+                       .service_down_time)
 
 
 async def _check_access(request: Request) -> None:

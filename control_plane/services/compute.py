@@ -46,14 +46,20 @@ def host_lock_key(host: str) -> int:
     return zlib.crc32(f"compute-host:{host}".encode())
 
 
-async def host_is_up(conn: asyncpg.Connection, host: str) -> bool:
-    """Is a compute worker serving ``host`` now? (It holds the host's advisory lock
-    for as long as it runs, so a crashed worker's host is down at once.)"""
+async def host_is_up(conn: asyncpg.Connection, host: str, down_after: float = 60.0) -> bool:
+    """Is a compute worker serving ``host`` now? It holds the host's advisory lock while
+    its session runs, and beats (its ``liveness`` row) every second. A free lock alone
+    is not proof of death: the worker may be re-acquiring it after a lost connection;
+    the host is down once its lock is free and its last beat is older than
+    ``down_after`` seconds (Nova's service_down_time), or at once after a clean stop
+    (which removes the row)."""
     return bool(await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
         " AND classid = 0 AND objid::bigint = $1 AND objsubid = 1 AND database ="
-        " (SELECT oid FROM pg_database WHERE datname = current_database()))",
-        host_lock_key(host)))
+        " (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        " OR EXISTS (SELECT 1 FROM liveness WHERE $2 = any(hosts)"
+        " AND seen_at > now() - make_interval(secs => $3))",
+        host_lock_key(host), host, down_after))
 
 
 def resources(flavor: dict[str, Any]) -> tuple[int, int, int]:

@@ -73,7 +73,7 @@ async def evacuate(deps: Deps, cmd: c.EvacuateServer, ctx: RequestContext) -> No
         server = await load_visible(uow, cmd.server_id, ctx)
         source = moves.check_evacuation(server, cmd.host)
         async with deps.pool.acquire() as conn:
-            if await host_is_up(conn, source):
+            if await host_is_up(conn, source, deps.settings.service_down_time):
                 raise BadRequest(f"Compute service of {source} is still in use.")
         target = await _claim_target(deps, uow, server, cmd.host, NotFound(
             f"Compute host {cmd.host} not found."))
