@@ -469,8 +469,20 @@ class Notifier:
         async with self._cond:
             self._cond.notify_all()
 
-    async def wait(self, after: int, timeout: float | None = None) -> None:
+    async def wait(self, after: int, timeout: float | None = None,
+                   stop: asyncio.Event | None = None) -> None:
+        """Until the head is past ``after``, ``timeout`` (default: the poll interval)
+        passes, or ``stop`` is set."""
         if self.head > after:
+            return
+        if stop is not None:
+            waiter = asyncio.ensure_future(self.wait(after, timeout))
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+                stopper.cancel()
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout or self.poll_interval), self._cond:

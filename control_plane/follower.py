@@ -272,13 +272,7 @@ class Follower:
                     await self._record_progress()
                 if not self._inflight:
                     self.idle.set()
-                waiter = asyncio.ensure_future(self.notifier.wait(position))
-                stopper = asyncio.ensure_future(stop.wait())
-                try:
-                    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waiter.cancel()
-                    stopper.cancel()
+                await self.notifier.wait(position, stop=stop)
                 continue
             self.idle.clear()
             if self.batched:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from control_plane import metrics
+from control_plane.db import is_transient
 from control_plane.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.follower import backoff, describe, record_dead_letter
 from projections.base import Projection
@@ -457,18 +458,11 @@ class ProjectionRunner:
                 failures += 1
                 log.error("projection runner: step failed (%s: %s); retrying (try %d)",
                           type(exc).__name__, exc, failures,
-                          exc_info=not isinstance(exc, (OSError, asyncpg.InterfaceError,
-                                                        asyncpg.PostgresConnectionError)))
+                          exc_info=not is_transient(exc))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff(failures, cap=10.0))
                 continue
-            waiter = asyncio.ensure_future(notifier.wait(head))
-            stopper = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-                stopper.cancel()
+            await notifier.wait(head, stop=stop)
 
 
 def measure_rates(before: dict[str, int], after: dict[str, int], seconds: float
