@@ -207,19 +207,27 @@ class ExternalKeystone:
             ctx = cached[1]
             return None if ctx is None else RequestContext(
                 ctx.user_id, ctx.project_id, ctx.roles, request_id)
-        r = await self._http.get(
-            f"{self.url}/v3/auth/tokens",
-            headers={"X-Auth-Token": self.service_token or token, "X-Subject-Token": token})
+        try:
+            r = await self._http.get(
+                f"{self.url}/v3/auth/tokens",
+                headers={"X-Auth-Token": self.service_token or token, "X-Subject-Token": token})
+        except httpx.HTTPError:
+            raise ServiceUnavailable("The identity service could not be reached.") from None
+        if r.status_code >= 500:  # Keystone cannot answer now: say so, remember nothing
+            raise ServiceUnavailable("The identity service is unavailable.")
         ctx = None
+        lifetime = self.cache_seconds
         if r.status_code == 200:
             body = r.json()["token"]
             expires = dt.datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
-            if expires > dt.datetime.now(dt.UTC) and body.get("project"):
+            left = (expires - dt.datetime.now(dt.UTC)).total_seconds()
+            if left > 0 and body.get("project"):
                 ctx = RequestContext(
                     user_id=body["user"]["id"], project_id=body["project"]["id"],
                     roles=expand_roles([role["name"] for role in body.get("roles", [])]),
                     request_id=request_id)
-        self._cache[token] = (time.monotonic() + self.cache_seconds, ctx)
+                lifetime = min(lifetime, left)  # never served past the token's expiry
+        self._cache[token] = (time.monotonic() + lifetime, ctx)
         return ctx
 
     async def close(self) -> None:

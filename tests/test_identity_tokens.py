@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from control_plane.auth import ExternalKeystone
 from control_plane.bootstrap import System, open_system
 from control_plane.config import Settings
 from control_plane.faults import ServiceUnavailable
@@ -176,3 +177,29 @@ async def test_identity_changes_here_are_seen_at_once(ks: System,
                           f"{member}", headers=h)
     assert r.status_code == 204
     assert (await http.get("/v2.1/flavors", headers=uh)).status_code == 401
+
+
+async def test_an_external_keystone_is_trusted_no_longer_than_it_says() -> None:
+    """keystone-external: a 5xx or an unreachable Keystone is a 503 and is not cached as
+    'invalid'; a valid token is cached no later than its expiry."""
+    answers: list[httpx.Response] = []
+
+    def keystone(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    ext = ExternalKeystone("http://keystone/identity", None, cache_seconds=3600.0)
+    await ext._http.aclose()
+    ext._http = httpx.AsyncClient(transport=httpx.MockTransport(keystone))
+    try:
+        answers.append(httpx.Response(503))
+        with pytest.raises(ServiceUnavailable):
+            await ext.context("tok", "req-1")
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+        answers.append(httpx.Response(200, json={"token": {
+            "expires_at": expires.isoformat().replace("+00:00", "Z"),
+            "user": {"id": "u"}, "project": {"id": "p"}, "roles": [{"name": "member"}]}}))
+        ctx = await ext.context("tok", "req-2")
+        assert ctx is not None and ctx.roles == ("member", "reader")
+        assert ext._cache["tok"][0] - time.monotonic() <= 2.0
+    finally:
+        await ext.close()
