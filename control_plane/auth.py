@@ -20,12 +20,33 @@ import asyncpg
 import httpx
 
 from control_plane.context import RequestContext
+from control_plane.faults import ServiceUnavailable
 from control_plane.passwords import verify_password
 from control_plane.tokens import TokenPayload, TokenProvider
 
 IMPLIED_ROLES = {"admin": ("member", "reader"), "manager": ("member", "reader"),
                  "member": ("reader",)}
 DEFAULT_DOMAIN = {"id": "default", "name": "Default"}
+ALL_IMPLIED = sorted({r for implied in IMPLIED_ROLES.values() for r in implied})
+
+# One round trip answers everything validation needs: whether the identity projection
+# is at the head of the log (fail closed: a paused, failed or lagging projection would
+# mean trusting stale grants, users and revocations), whether the token was revoked,
+# its user, its project, the user's roles there, and the ids of the implied roles.
+_VALIDATE = """
+SELECT
+  (SELECT t.position >= h.position AND NOT t.paused FROM tracking t, event_head h
+    WHERE t.name = 'projection:identity') AS fresh,
+  EXISTS (SELECT 1 FROM v_revoked_tokens WHERE audit_id = $1) AS revoked,
+  (SELECT row_to_json(u) FROM v_users u WHERE id = $2) AS usr,
+  (SELECT row_to_json(p) FROM v_projects p WHERE id = $3) AS prj,
+  (SELECT coalesce(json_agg(json_build_array(r.id, r.name) ORDER BY r.name), '[]')
+     FROM v_assignments a JOIN v_roles r ON r.id = a.role_id
+    WHERE a.user_id = $2 AND a.project_id = $3) AS assigned,
+  (SELECT coalesce(json_object_agg(name, id), '{}') FROM v_roles
+    WHERE name = any($4::text[])) AS implied
+"""
+STALE = "The identity service is catching up with recent changes; try again shortly."
 
 
 def expand_roles(names: list[str]) -> tuple[str, ...]:
@@ -57,6 +78,7 @@ class Authenticator:
         self.tokens = tokens
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Validated]] = {}
+        self._generation = 0  # bumped by every invalidation, so no stale entry comes back
 
     async def check_password(self, user_ref: dict[str, Any], password: str
                              ) -> dict[str, Any] | None:
@@ -104,35 +126,60 @@ class Authenticator:
         return [{"id": i, "name": n} for n, i in named.items()]
 
     async def validate(self, token: str) -> Validated | None:
-        """A token's full meaning, or None if it is not valid now."""
+        """A token's full meaning, or None if it is not valid now.
+
+        Raises ServiceUnavailable when the identity views are behind the log (then
+        nothing they say about revocations, users and grants can be trusted)."""
         cached = self._cache.get(token)
-        if cached is not None and cached[0] > time.monotonic():
+        if cached is not None and cached[0] > time.monotonic() \
+                and not cached[1].payload.expired:
             return cached[1]
         payload = self.tokens.decode(token)
         if payload is None or payload.expired:
             return None
+        generation = self._generation
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT (SELECT 1 FROM v_revoked_tokens WHERE audit_id = $1) AS revoked,"
-                " (SELECT row_to_json(u) FROM v_users u WHERE id = $2) AS usr,"
-                " (SELECT row_to_json(p) FROM v_projects p WHERE id = $3) AS prj",
-                payload.audit_id, payload.user_id, payload.project_id)
+            row = await conn.fetchrow(_VALIDATE, payload.audit_id, payload.user_id,
+                                      payload.project_id, ALL_IMPLIED)
+        if not row["fresh"]:
+            raise ServiceUnavailable(STALE)
         user, project = row["usr"], row["prj"]
         if row["revoked"] or user is None or not user["enabled"]:
             return None
         if payload.project_id is not None and (project is None or not project["enabled"]):
             return None
-        roles = await self.roles(payload.user_id, project["id"]) if project else []
-        if project is not None and not roles:
-            return None  # the user lost every role on the project
+        roles: list[dict[str, str]] = []
+        if project is not None:
+            named = {name: role_id for role_id, name in row["assigned"]}
+            if not named:
+                return None  # the user lost every role on the project
+            for name in expand_roles(list(named)):
+                if name not in named and name in row["implied"]:
+                    named[name] = row["implied"][name]
+            roles = [{"id": i, "name": n} for n, i in named.items()]
         result = Validated(payload, user, project, roles)
-        if len(self._cache) > 10000:
-            self._cache.clear()
-        self._cache[token] = (time.monotonic() + self.cache_seconds, result)
+        if generation == self._generation:
+            self._remember(token, result)
         return result
 
+    def _remember(self, token: str, result: Validated) -> None:
+        """Cache a validation, never past the token's expiry."""
+        left = (result.payload.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
+        lifetime = min(self.cache_seconds, left)
+        if lifetime <= 0:
+            return
+        if len(self._cache) > 10000:
+            self._cache.clear()
+        self._cache[token] = (time.monotonic() + lifetime, result)
+
     def forget(self, token: str) -> None:
+        self._generation += 1
         self._cache.pop(token, None)
+
+    def invalidate(self) -> None:
+        """Drop every cached validation (after an identity change made here)."""
+        self._generation += 1
+        self._cache.clear()
 
 
 def _domain_id(ref: dict[str, Any]) -> str:
@@ -160,19 +207,27 @@ class ExternalKeystone:
             ctx = cached[1]
             return None if ctx is None else RequestContext(
                 ctx.user_id, ctx.project_id, ctx.roles, request_id)
-        r = await self._http.get(
-            f"{self.url}/v3/auth/tokens",
-            headers={"X-Auth-Token": self.service_token or token, "X-Subject-Token": token})
+        try:
+            r = await self._http.get(
+                f"{self.url}/v3/auth/tokens",
+                headers={"X-Auth-Token": self.service_token or token, "X-Subject-Token": token})
+        except httpx.HTTPError:
+            raise ServiceUnavailable("The identity service could not be reached.") from None
+        if r.status_code >= 500:  # Keystone cannot answer now: say so, remember nothing
+            raise ServiceUnavailable("The identity service is unavailable.")
         ctx = None
+        lifetime = self.cache_seconds
         if r.status_code == 200:
             body = r.json()["token"]
             expires = dt.datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
-            if expires > dt.datetime.now(dt.UTC) and body.get("project"):
+            left = (expires - dt.datetime.now(dt.UTC)).total_seconds()
+            if left > 0 and body.get("project"):
                 ctx = RequestContext(
                     user_id=body["user"]["id"], project_id=body["project"]["id"],
                     roles=expand_roles([role["name"] for role in body.get("roles", [])]),
                     request_id=request_id)
-        self._cache[token] = (time.monotonic() + self.cache_seconds, ctx)
+                lifetime = min(lifetime, left)  # never served past the token's expiry
+        self._cache[token] = (time.monotonic() + lifetime, ctx)
         return ctx
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from dataclasses import dataclass, field
@@ -52,6 +53,12 @@ def _console_urls_from_env() -> dict[str, str]:
         for kind, url in DEFAULT_CONSOLE_URLS.items()}
 
 
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks (10.0.0.0/16, fd00::/64, 192.0.2.7)."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                 for part in text.split(",") if part.strip())
+
+
 @dataclass
 class Settings:
     quotas: dict[str, int] = field(default_factory=_quotas_from_env)
@@ -87,9 +94,13 @@ class Settings:
     shelved_offload_time: int = field(
         default_factory=lambda: int(os.environ.get("CONTROL_PLANE_SHELVED_OFFLOAD_TIME", "0")))
     # the metadata service trusts X-Instance-ID headers signed with this secret (Nova's
-    # metadata_proxy_shared_secret); without one it knows guests by their fixed address
+    # metadata_proxy_shared_secret), and knows a guest by the address it calls from only
+    # when that address is in one of these networks (comma-separated; none by default)
     metadata_secret: str | None = field(
         default_factory=lambda: os.environ.get("CONTROL_PLANE_METADATA_SECRET"))
+    metadata_trusted_sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = \
+        field(default_factory=lambda: parse_networks(
+            os.environ.get("CONTROL_PLANE_METADATA_TRUSTED_SOURCES", "")))
     periodic_interval: float = field(
         default_factory=lambda: float(os.environ.get("CONTROL_PLANE_PERIODIC_INTERVAL", "5")))
     # how often a compute worker compares every guest's power state with its server's

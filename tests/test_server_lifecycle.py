@@ -12,6 +12,7 @@ import httpx
 
 from control_plane.api.metadata import sign
 from control_plane.bootstrap import System, open_system
+from control_plane.config import parse_networks
 from control_plane.domain import states
 from control_plane.domain.server import Server
 from control_plane.uow import UnitOfWork
@@ -195,21 +196,21 @@ async def test_server_password_from_the_metadata_service(system: System, api: Ap
     assert r.status_code == 200 and r.json() == {"password": ""}
     body = (await api.get(f"/servers/{sid}")).json()["server"]
     address = body["addresses"]["private"][0]["addr"]
-    guest = {"X-Forwarded-For": address}
-    http = api.http
-    # the guest, known by its fixed address, reads its metadata and posts its password
-    r = await http.get("/openstack/latest/meta_data.json", headers=guest)
+    # the guest calls from its fixed address, in a network the operator trusts
+    system.settings.metadata_trusted_sources = parse_networks(f"{address}/16")
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(
+        app=system.app(), client=(address, 40000)), base_url="http://169.254.169.254")
+    r = await http.get("/openstack/latest/meta_data.json")
     assert r.status_code == 200 and r.json()["uuid"] == sid and r.json()["name"] == "lc"
-    assert (await http.get("/openstack/latest/meta_data.json",
-                           headers={"X-Forwarded-For": "10.99.0.1"})).status_code == 404
-    assert (await http.post("/openstack/2013-04-04/password", content=b"x" * 257,
-                            headers=guest)).status_code == 400
-    r = await http.post("/openstack/2013-04-04/password", content=b"ZW5jcnlwdGVk",
-                        headers=guest)
+    # an X-Forwarded-For never names a guest
+    assert (await api.http.get("/openstack/latest/meta_data.json",
+                               headers={"X-Forwarded-For": address})).status_code == 404
+    r = await http.post("/openstack/2013-04-04/password", content=b"x" * 257)
+    assert r.status_code == 400
+    r = await http.post("/openstack/2013-04-04/password", content=b"ZW5jcnlwdGVk")
     assert r.status_code == 200
-    assert (await http.post("/openstack/latest/password", content=b"again",
-                            headers=guest)).status_code == 409
-    assert (await http.get("/openstack/latest/password", headers=guest)).text == "ZW5jcnlwdGVk"
+    assert (await http.post("/openstack/latest/password", content=b"again")).status_code == 409
+    assert (await http.get("/openstack/latest/password")).text == "ZW5jcnlwdGVk"
     assert (await api.get(f"/servers/{sid}/os-server-password")).json() == {
         "password": "ZW5jcnlwdGVk"}
     other = Api(api.http, "bob", "project-b")
@@ -217,10 +218,15 @@ async def test_server_password_from_the_metadata_service(system: System, api: Ap
     assert (await api.delete(f"/servers/{sid}/os-server-password")).status_code == 204
     assert (await api.get(f"/servers/{sid}/os-server-password")).json() == {"password": ""}
     # behind a metadata proxy: signed instance-id headers, and only with the secret
-    unsigned = {"X-Instance-ID": sid, "X-Instance-ID-Signature": "0" * 64}
+    await http.aclose()
+    http = api.http
+    unsigned = {"X-Instance-ID": sid, "X-Instance-ID-Signature": "0" * 64,
+                "X-Tenant-ID": body["tenant_id"]}
     assert (await http.get("/openstack/latest/password", headers=unsigned)).status_code == 404
     system.settings.metadata_secret = "proxy-secret"
-    signed = {"X-Instance-ID": sid, "X-Instance-ID-Signature": sign("proxy-secret", sid)}
+    assert (await http.get("/openstack/latest/password", headers=unsigned)).status_code == 403
+    signed = {"X-Instance-ID": sid, "X-Instance-ID-Signature": sign("proxy-secret", sid),
+              "X-Tenant-ID": body["tenant_id"]}
     assert (await http.post("/openstack/latest/password", content=b"bmV3",
                             headers=signed)).status_code == 200
     assert (await api.get(f"/servers/{sid}/os-server-password")).json() == {"password": "bmV3"}

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import jsonschema
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,12 +21,13 @@ from starlette.routing import BaseRoute, Route
 
 from control_plane import commands as c
 from control_plane.api import common
+from control_plane.api.schemas import identity as schemas
 from control_plane.auth import DEFAULT_DOMAIN, Authenticator, Validated
 from control_plane.context import RequestContext
 from control_plane.faults import BadRequest, Fault, Forbidden, NotFound, Unauthorized
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          409: "Conflict", 500: "Internal Server Error"}
+          409: "Conflict", 500: "Internal Server Error", 503: "Service Unavailable"}
 UPDATED = "2024-01-01T00:00:00Z"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -79,14 +81,48 @@ async def version(request: Request) -> Response:
     return common.JSON({"version": version_doc(request)})
 
 
-async def _body(request: Request) -> dict[str, Any]:
+_VALIDATORS: dict[int, jsonschema.Draft4Validator] = {}
+
+
+def _problem(error: jsonschema.ValidationError) -> str:
+    """Keystone's message for a schema violation, never echoing a long or secret value."""
+    if error.validator == "maxLength":
+        text = f"is too long (at most {error.validator_value} characters)"
+    elif error.validator == "minLength":
+        text = f"is too short (at least {error.validator_value} characters)"
+    elif error.validator == "pattern":
+        text = "contains characters that are not allowed (NUL, or nothing but blanks)"
+    else:
+        text = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    path = "/".join(str(p) for p in error.absolute_path)
+    if not path:
+        return text
+    return f"Invalid input for field '{path}': {text}"
+
+
+async def _body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body, validated by ``schema`` (400 in Keystone's shape otherwise)."""
     try:
         data = orjson.loads(await request.body() or b"null")
     except orjson.JSONDecodeError:
         raise BadRequest("Malformed request body") from None
     if not isinstance(data, dict):
         raise BadRequest("Malformed request body")
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None:
+        validator = _VALIDATORS[id(schema)] = jsonschema.Draft4Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise BadRequest(_problem(error))
     return data
+
+
+def _path_id(request: Request, name: str, kind: str) -> str:
+    """A path's id, or 404 when it cannot name anything (too long, a NUL)."""
+    value: str = request.path_params[name]
+    if len(value) > schemas.ID_MAX or "\x00" in value:
+        raise NotFound(f"Could not find {kind}: {value[:schemas.ID_MAX]}.")
+    return value
 
 
 def catalog(request: Request, region: str) -> list[dict[str, Any]]:
@@ -140,30 +176,40 @@ def _ctx(request: Request, v: Validated) -> RequestContext:
 
 async def _admin(request: Request) -> Validated:
     v = await _validated(request)
-    if "admin" not in (r["name"] for r in v.roles):
+    if not _is_admin(v):
         raise Forbidden("You are not authorized to perform the requested action.")
     return v
 
 
+def _is_admin(v: Validated) -> bool:
+    return "admin" in (r["name"] for r in v.roles)
+
+
+def _may_act_on_token(caller: Validated, subject: Validated) -> bool:
+    """Keystone's identity:validate_token and identity:revoke_token: an admin, a service,
+    or the token's own user."""
+    return _is_admin(caller) or "service" in (r["name"] for r in caller.roles) or \
+        subject.user["id"] == caller.user["id"]
+
+
 @keystone
 async def issue_token(request: Request) -> Response:
-    data = await _body(request)
-    auth = data.get("auth")
-    if not isinstance(auth, dict) or not isinstance(auth.get("identity"), dict):
-        raise BadRequest("Invalid input for field 'identity': 'identity' is a required "
-                         "property")
+    auth = (await _body(request, schemas.auth))["auth"]
     identity = auth["identity"]
-    methods = identity.get("methods") or []
+    methods: list[str] = identity["methods"]
     authn = _auth(request)
     unauthorized = Unauthorized("The request you have made requires authentication.")
-    if "password" in methods:
-        ref = (identity.get("password") or {}).get("user") or {}
-        user = await authn.check_password(ref, str(ref.get("password", "")))
+    if "password" in methods and "password" in identity:
+        ref = identity["password"]["user"]
+        if "id" not in ref and "name" not in ref:
+            raise BadRequest("Invalid input for field 'auth/identity/password/user': "
+                             "either 'id' or 'name' is required")
+        user = await authn.check_password(ref, ref.get("password", ""))
         if user is None:
             raise unauthorized
         user_id, audit, expires = user["id"], None, None
-    elif "token" in methods:
-        old = await authn.validate(str((identity.get("token") or {}).get("id", "")))
+    elif "token" in methods and "token" in identity:
+        old = await authn.validate(identity["token"]["id"])
         if old is None:
             raise unauthorized
         user_id, audit, expires = old.user["id"], None, old.payload.expires_at
@@ -171,8 +217,12 @@ async def issue_token(request: Request) -> Response:
         raise unauthorized
     project_id = None
     scope = auth.get("scope")
-    if isinstance(scope, dict) and isinstance(scope.get("project"), dict):
-        project = await authn.find_project(scope["project"])
+    if isinstance(scope, dict) and "project" in scope:
+        ref = scope["project"]
+        if "id" not in ref and "name" not in ref:
+            raise BadRequest("Invalid input for field 'auth/scope/project': "
+                             "either 'id' or 'name' is required")
+        project = await authn.find_project(ref)
         if project is None or not project["enabled"] or not await authn.roles(
                 user_id, project["id"]):
             raise unauthorized
@@ -185,10 +235,21 @@ async def issue_token(request: Request) -> Response:
     return common.JSON(body, status_code=201, headers={"X-Subject-Token": token})
 
 
+async def _subject(request: Request) -> tuple[Validated, Validated]:
+    """The caller and the token it asks about, if it may ask (else 403)."""
+    caller = await _validated(request)
+    subject = await _validated(request, "x-subject-token")
+    if not _may_act_on_token(caller, subject):
+        raise Forbidden("You are not authorized to perform the requested action: "
+                        "identity:validate_token." if request.method != "DELETE" else
+                        "You are not authorized to perform the requested action: "
+                        "identity:revoke_token.")
+    return caller, subject
+
+
 @keystone
 async def check_token(request: Request) -> Response:
-    await _validated(request)
-    v = await _validated(request, "x-subject-token")
+    _caller, v = await _subject(request)
     if request.method == "HEAD":
         return Response(status_code=200)
     body = {"token": token_body(request, v, "nocatalog" not in request.query_params)}
@@ -197,11 +258,7 @@ async def check_token(request: Request) -> Response:
 
 @keystone
 async def revoke_token(request: Request) -> Response:
-    caller = await _validated(request)
-    subject = await _validated(request, "x-subject-token")
-    if subject.user["id"] != caller.user["id"] and "admin" not in (
-            r["name"] for r in caller.roles):
-        raise Forbidden("You are not authorized to perform the requested action.")
+    caller, subject = await _subject(request)
     await common.bus(request).handle(c.RevokeToken(
         subject.payload.audit_id, subject.user["id"], subject.payload.expires_at.isoformat()),
         _ctx(request, caller))
@@ -252,12 +309,20 @@ async def _one(request: Request, table: str, item_id: str, kind: str) -> dict[st
     return rows[0]
 
 
+def _query(request: Request, key: str) -> str:
+    """A query filter's value, bounded as the stored values are (400 otherwise)."""
+    value = request.query_params[key]
+    if len(value) > schemas.NAME_MAX or "\x00" in value:
+        raise BadRequest(f"Invalid input for field '{key}': too long or not allowed")
+    return value
+
+
 def _filters(request: Request, allowed: tuple[str, ...]) -> tuple[str, list[Any]]:
     where: list[str] = []
     args: list[Any] = []
     for key in allowed:
         if key in request.query_params:
-            args.append(request.query_params[key])
+            args.append(_query(request, key))
             where.append(f"{key} = ${len(args)}")
     if "enabled" in request.query_params:
         args.append(request.query_params["enabled"].lower() in ("true", "1", "yes"))
@@ -276,12 +341,10 @@ async def users_index(request: Request) -> Response:
 @keystone
 async def users_create(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    u = (await _body(request)).get("user")
-    if not isinstance(u, dict) or not isinstance(u.get("name"), str) or not u["name"]:
-        raise BadRequest("Invalid input for field 'name': 'name' is a required property")
+    u = (await _body(request, schemas.user_create))["user"]
     user_id = await common.bus(request).handle(c.CreateUser(
         name=u["name"], domain_id=u.get("domain_id", "default"), password=u.get("password"),
-        enabled=bool(u.get("enabled", True)), email=u.get("email"),
+        enabled=u.get("enabled", True), email=u.get("email"),
         description=u.get("description"), default_project_id=u.get("default_project_id")),
         ctx)
     row = await _one(request, "v_users", user_id, "user")
@@ -291,7 +354,7 @@ async def users_create(request: Request) -> Response:
 @keystone
 async def users_show(request: Request) -> Response:
     v = await _validated(request)
-    user_id = request.path_params["user_id"]
+    user_id = _path_id(request, "user_id", "user")
     if user_id != v.user["id"]:
         await _admin(request)
     return common.JSON({"user": _user(request, await _one(request, "v_users", user_id,
@@ -301,12 +364,13 @@ async def users_show(request: Request) -> Response:
 @keystone
 async def users_update(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    user_id = request.path_params["user_id"]
-    u = (await _body(request)).get("user") or {}
+    user_id = _path_id(request, "user_id", "user")
+    u = (await _body(request, schemas.user_update))["user"]
     changes = {k: u[k] for k in ("name", "enabled", "email", "description",
                                  "default_project_id") if k in u}
     await _one(request, "v_users", user_id, "user")
     await common.bus(request).handle(c.UpdateUser(user_id, changes, u.get("password")), ctx)
+    _auth(request).invalidate()
     return common.JSON({"user": _user(request, await _one(request, "v_users", user_id,
                                                           "user"))})
 
@@ -314,16 +378,18 @@ async def users_update(request: Request) -> Response:
 @keystone
 async def users_delete(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    user_id = request.path_params["user_id"]
+    user_id = _path_id(request, "user_id", "user")
     await _one(request, "v_users", user_id, "user")
     await common.bus(request).handle(c.DeleteUser(user_id), ctx)
+    _auth(request).invalidate()
     return Response(status_code=204)
 
 
 @keystone
 async def user_projects(request: Request) -> Response:
     v = await _validated(request)
-    user_id = request.path_params.get("user_id", v.user["id"])
+    user_id = _path_id(request, "user_id", "user") if "user_id" in request.path_params \
+        else v.user["id"]
     if user_id != v.user["id"]:
         await _admin(request)
     rows = await _rows("SELECT DISTINCT p.* FROM v_projects p JOIN v_assignments a"
@@ -344,12 +410,10 @@ async def projects_index(request: Request) -> Response:
 @keystone
 async def projects_create(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    p = (await _body(request)).get("project")
-    if not isinstance(p, dict) or not isinstance(p.get("name"), str) or not p["name"]:
-        raise BadRequest("Invalid input for field 'name': 'name' is a required property")
+    p = (await _body(request, schemas.project_create))["project"]
     project_id = await common.bus(request).handle(c.CreateProject(
-        name=p["name"], domain_id=p.get("domain_id", "default"),
-        description=p.get("description"), enabled=bool(p.get("enabled", True))), ctx)
+        name=p["name"], domain_id=p.get("domain_id") or "default",
+        description=p.get("description"), enabled=p.get("enabled", True)), ctx)
     row = await _one(request, "v_projects", project_id, "project")
     return common.JSON({"project": _project(request, row)}, status_code=201)
 
@@ -357,7 +421,7 @@ async def projects_create(request: Request) -> Response:
 @keystone
 async def projects_show(request: Request) -> Response:
     v = await _validated(request)
-    project_id = request.path_params["project_id"]
+    project_id = _path_id(request, "project_id", "project")
     if v.project is None or project_id != v.project["id"]:
         await _admin(request)
     return common.JSON({"project": _project(request, await _one(
@@ -367,11 +431,12 @@ async def projects_show(request: Request) -> Response:
 @keystone
 async def projects_update(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    project_id = request.path_params["project_id"]
-    p = (await _body(request)).get("project") or {}
+    project_id = _path_id(request, "project_id", "project")
+    p = (await _body(request, schemas.project_update))["project"]
     changes = {k: p[k] for k in ("name", "enabled", "description") if k in p}
     await _one(request, "v_projects", project_id, "project")
     await common.bus(request).handle(c.UpdateProject(project_id, changes), ctx)
+    _auth(request).invalidate()
     return common.JSON({"project": _project(request, await _one(
         request, "v_projects", project_id, "project"))})
 
@@ -379,9 +444,10 @@ async def projects_update(request: Request) -> Response:
 @keystone
 async def projects_delete(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    project_id = request.path_params["project_id"]
+    project_id = _path_id(request, "project_id", "project")
     await _one(request, "v_projects", project_id, "project")
     await common.bus(request).handle(c.DeleteProject(project_id), ctx)
+    _auth(request).invalidate()
     return Response(status_code=204)
 
 
@@ -396,9 +462,7 @@ async def roles_index(request: Request) -> Response:
 @keystone
 async def roles_create(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    r = (await _body(request)).get("role")
-    if not isinstance(r, dict) or not isinstance(r.get("name"), str) or not r["name"]:
-        raise BadRequest("Invalid input for field 'name': 'name' is a required property")
+    r = (await _body(request, schemas.role_create))["role"]
     role_id = await common.bus(request).handle(
         c.CreateRole(r["name"], r.get("description")), ctx)
     return common.JSON({"role": _role(request, await _one(request, "v_roles", role_id,
@@ -409,15 +473,16 @@ async def roles_create(request: Request) -> Response:
 async def roles_show(request: Request) -> Response:
     await _validated(request)
     return common.JSON({"role": _role(request, await _one(
-        request, "v_roles", request.path_params["role_id"], "role"))})
+        request, "v_roles", _path_id(request, "role_id", "role"), "role"))})
 
 
 @keystone
 async def roles_delete(request: Request) -> Response:
     ctx = _ctx(request, await _admin(request))
-    role_id = request.path_params["role_id"]
+    role_id = _path_id(request, "role_id", "role")
     await _one(request, "v_roles", role_id, "role")
     await common.bus(request).handle(c.DeleteRole(role_id), ctx)
+    _auth(request).invalidate()
     return Response(status_code=204)
 
 
@@ -427,14 +492,15 @@ async def grant_list(request: Request) -> Response:
     rows = await _rows(
         "SELECT r.* FROM v_assignments a JOIN v_roles r ON r.id = a.role_id"
         " WHERE a.project_id = $1 AND a.user_id = $2 ORDER BY r.name", request,
-        request.path_params["project_id"], request.path_params["user_id"])
+        _path_id(request, "project_id", "project"), _path_id(request, "user_id", "user"))
     return _collection(request, "roles", [_role(request, r) for r in rows])
 
 
 @keystone
 async def grant(request: Request) -> Response:
     v = await _admin(request)
-    p = request.path_params
+    p = {name: _path_id(request, name, kind) for name, kind in (
+        ("project_id", "project"), ("user_id", "user"), ("role_id", "role"))}
     if request.method in ("GET", "HEAD"):
         rows = await _rows("SELECT 1 FROM v_assignments WHERE project_id = $1 AND"
                            " user_id = $2 AND role_id = $3", request, p["project_id"],
@@ -447,6 +513,7 @@ async def grant(request: Request) -> Response:
     cmd_type = c.GrantRole if request.method == "PUT" else c.RevokeRole
     await common.bus(request).handle(cmd_type(p["project_id"], p["user_id"], p["role_id"]),
                                      _ctx(request, v))
+    _auth(request).invalidate()
     return Response(status_code=204)
 
 
@@ -458,7 +525,7 @@ async def role_assignments(request: Request) -> Response:
     for param, col in (("user.id", "a.user_id"), ("scope.project.id", "a.project_id"),
                        ("role.id", "a.role_id")):
         if param in q:
-            args.append(q[param])
+            args.append(_query(request, param))
             where.append(f"{col} = ${len(args)}")
     rows = await _rows(
         "SELECT a.*, r.name AS role_name FROM v_assignments a JOIN v_roles r"

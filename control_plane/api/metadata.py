@@ -1,8 +1,18 @@
 """The metadata service guests call (Nova's OpenStack metadata API, a subset), at /openstack.
 
-A guest is known either by headers a metadata proxy adds (X-Instance-ID with
-X-Instance-ID-Signature, the HMAC-SHA256 of the id under CONTROL_PLANE_METADATA_SECRET),
-or, without a configured secret, by the fixed address it calls from. Served:
+A guest is known in one of two ways, and in no other:
+
+- by the headers a metadata proxy adds, as Nova's proxy does: X-Instance-ID with
+  X-Instance-ID-Signature (the HMAC-SHA256 of the id under CONTROL_PLANE_METADATA_SECRET)
+  and X-Tenant-ID, which must be the instance's project. Without a secret these
+  headers are ignored; a wrong signature is 403, a missing X-Tenant-ID 400.
+- by the address its request comes from, its own fixed IP, when that address is in a
+  network the operator listed in CONTROL_PLANE_METADATA_TRUSTED_SOURCES (none by
+  default, loopback included: any local process could otherwise speak for a guest).
+  A request that carries X-Forwarded-For is not known this way: the header is anyone's
+  to write, and the server (uvicorn) may already have replaced the peer's address by it.
+
+Served:
 
     GET  /openstack                          the metadata versions
     GET  /openstack/{version}/meta_data.json uuid, name, hostname, keys, metadata, ...
@@ -20,6 +30,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
+import uuid
 from typing import Any
 
 import asyncpg
@@ -46,22 +58,55 @@ def sign(secret: str, instance_id: str) -> str:
     return hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
 
 
-async def _instance(request: Request, conn: asyncpg.Connection) -> asyncpg.Record | None:
+_BY_ADDRESS = (
+    "SELECT * FROM v_servers WHERE NOT deleted AND EXISTS (SELECT 1 FROM"
+    " jsonb_each(addresses) n, jsonb_array_elements(n.value) a"
+    " WHERE a->>'addr' = $1 AND a->>'OS-EXT-IPS:type' = 'fixed')")
+UNKNOWN = "Not Found: the caller is not a known instance"
+
+
+async def _signed(request: Request, conn: asyncpg.Connection, secret: str, instance_id: str
+                  ) -> asyncpg.Record | Response:
+    """The instance a metadata proxy speaks for, checked as Nova checks it."""
+    signature = request.headers.get("x-instance-id-signature", "")
+    if not hmac.compare_digest(sign(secret, instance_id).encode(), signature.encode()):
+        return _text("Forbidden: invalid proxy request signature.", 403)
+    tenant = request.headers.get("x-tenant-id")
+    if not tenant:
+        return _text("Bad Request: X-Tenant-ID header is missing from the request.", 400)
+    try:
+        server_id = uuid.UUID(instance_id)
+    except ValueError:
+        return _text(UNKNOWN, 404)
+    row = await conn.fetchrow("SELECT * FROM v_servers WHERE id = $1 AND NOT deleted",
+                              server_id)
+    if row is None or row["project_id"] != tenant:
+        return _text(UNKNOWN, 404)
+    return row
+
+
+def _trusted_source(request: Request) -> str | None:
+    """The caller's own address, if the operator trusts it to name the guest."""
+    if request.client is None or "x-forwarded-for" in request.headers:
+        return None
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return None
+    trusted = common.deps(request).settings.metadata_trusted_sources
+    return str(address) if any(address in net for net in trusted) else None
+
+
+async def _instance(request: Request, conn: asyncpg.Connection) -> asyncpg.Record | Response:
     secret = common.deps(request).settings.metadata_secret
     instance_id = request.headers.get("x-instance-id")
-    if instance_id is not None:
-        signature = request.headers.get("x-instance-id-signature", "")
-        if not secret or not hmac.compare_digest(sign(secret, instance_id), signature):
-            return None
-        return await conn.fetchrow(
-            "SELECT * FROM v_servers WHERE id::text = $1 AND NOT deleted", instance_id)
-    forwarded = request.headers.get("x-forwarded-for", "")
-    address = forwarded.split(",")[0].strip() or (request.client.host if request.client
-                                                  else "")
-    return await conn.fetchrow(
-        "SELECT * FROM v_servers WHERE NOT deleted AND EXISTS (SELECT 1 FROM"
-        " jsonb_each(addresses) n, jsonb_array_elements(n.value) a"
-        " WHERE a->>'addr' = $1 AND a->>'OS-EXT-IPS:type' = 'fixed')", address)
+    if instance_id is not None and secret:
+        return await _signed(request, conn, secret, instance_id)
+    address = _trusted_source(request)
+    if address is None:
+        return _text(UNKNOWN, 404)
+    row = await conn.fetchrow(_BY_ADDRESS, address)
+    return _text(UNKNOWN, 404) if row is None else row
 
 
 async def _server(request: Request) -> asyncpg.Record | Response:
@@ -69,10 +114,7 @@ async def _server(request: Request) -> asyncpg.Record | Response:
     if version is not None and version not in VERSIONS:
         return _text("Not Found", 404)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _instance(request, conn)
-    if row is None:
-        return _text("Not Found: the caller is not a known instance", 404)
-    return row
+        return await _instance(request, conn)
 
 
 async def versions(request: Request) -> Response:
@@ -122,6 +164,8 @@ async def password(request: Request) -> Response:
     data = await request.body()
     if len(data) > MAX_PASSWORD:
         return _text("Request is too large.", 400)
+    if b"\x00" in data:
+        return _text("The password must not contain NUL characters.", 400)
     ctx = RequestContext(user_id="metadata-service", project_id=row["project_id"],
                          roles=("service",), actor="metadata-service")
     try:

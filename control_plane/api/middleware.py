@@ -107,7 +107,11 @@ class ComputeMiddleware:
         state["request_id"] = request_id
 
         if _needs_auth(path):
-            ctx = await authenticate(scope["app"].state, self.settings, headers, request_id)
+            try:
+                ctx = await authenticate(scope["app"].state, self.settings, headers, request_id)
+            except Fault as fault:  # e.g. 503: the identity views are behind the log
+                await _send_json(send, fault.code, fault.body(), extra)
+                return
             if ctx is None:
                 await _send_json(send, 401, {"error": {
                     "code": 401, "title": "Unauthorized",

@@ -1,4 +1,9 @@
-"""Identity aggregates (a Keystone v3 subset): users, projects with role grants, roles."""
+"""Identity aggregates (a Keystone v3 subset): users, projects with role grants, roles.
+
+The aggregates refuse what the identity views cannot hold (wrong types, strings past
+Keystone's lengths, NUL characters): an event they accept is always projectable, so a
+bad request can never pause the projection that token validation depends on.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,42 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from control_plane.domain.base import register
-from control_plane.faults import NotFound
+from control_plane.faults import BadRequest, NotFound
+
+ID, NAME, EMAIL, DESCRIPTION, ROLE_DESCRIPTION = 64, 255, 255, 65535, 255
+
+# field -> (longest, may be None); booleans are named apart
+USER_FIELDS = {"name": (NAME, False), "domain_id": (ID, False), "email": (EMAIL, True),
+               "description": (DESCRIPTION, True), "default_project_id": (ID, True)}
+PROJECT_FIELDS = {"name": (NAME, False), "domain_id": (ID, False),
+                  "description": (DESCRIPTION, True)}
+ROLE_FIELDS = {"name": (NAME, False), "description": (ROLE_DESCRIPTION, True)}
+
+
+def check_text(field: str, value: Any, longest: int, nullable: bool = False) -> None:
+    """Refuse a value the views cannot store as this field."""
+    if value is None and nullable:
+        return
+    if not isinstance(value, str):
+        raise BadRequest(f"Invalid input for field '{field}': expected a string")
+    if len(value) > longest or "\x00" in value:
+        raise BadRequest(f"Invalid input for field '{field}': at most {longest} characters, "
+                         "and no NUL")
+    if field in ("name", "domain_id") and not value.strip():
+        raise BadRequest(f"Invalid input for field '{field}': must not be blank")
+
+
+def check_fields(values: dict[str, Any], fields: dict[str, tuple[int, bool]],
+                 booleans: tuple[str, ...] = ("enabled",)) -> None:
+    """Refuse unknown fields and values of the wrong type or size."""
+    for key, value in values.items():
+        if key in booleans:
+            if not isinstance(value, bool):
+                raise BadRequest(f"Invalid input for field '{key}': expected a boolean")
+        elif key in fields:
+            check_text(key, value, *fields[key])
+        else:
+            raise BadRequest(f"Invalid input for field '{key}': not an attribute here")
 
 
 class User(Aggregate):
@@ -60,13 +100,17 @@ class User(Aggregate):
 
     @classmethod
     def create(cls, user_id: uuid.UUID, now: dt.datetime, **fields: Any) -> User:
+        check_fields({k: v for k, v in fields.items() if k != "password_hash"}, USER_FIELDS)
+        check_text("password_hash", fields.get("password_hash"), 1024, nullable=True)
         return cls._create(cls.Created, id=user_id, timestamp=now, **fields)
 
     def update(self, changes: dict[str, Any], now: dt.datetime) -> None:
+        check_fields(changes, {k: v for k, v in USER_FIELDS.items() if k != "domain_id"})
         if changes:
             self.trigger_event(self.Updated, changes=changes, timestamp=now)
 
     def change_password(self, password_hash: str, now: dt.datetime) -> None:
+        check_text("password_hash", password_hash, 1024)
         self.trigger_event(self.PasswordChanged, password_hash=password_hash, timestamp=now)
 
     def delete(self, now: dt.datetime) -> None:
@@ -129,13 +173,17 @@ class Project(Aggregate):
 
     @classmethod
     def create(cls, project_id: uuid.UUID, now: dt.datetime, **fields: Any) -> Project:
+        check_fields(fields, PROJECT_FIELDS)
         return cls._create(cls.Created, id=project_id, timestamp=now, **fields)
 
     def update(self, changes: dict[str, Any], now: dt.datetime) -> None:
+        check_fields(changes, {k: v for k, v in PROJECT_FIELDS.items() if k != "domain_id"})
         if changes:
             self.trigger_event(self.Updated, changes=changes, timestamp=now)
 
     def grant(self, user_id: str, role_id: str, now: dt.datetime) -> None:
+        check_text("user_id", user_id, ID)
+        check_text("role_id", role_id, ID)
         if (user_id, role_id) not in self.grants:
             self.trigger_event(self.RoleGranted, user_id=user_id, role_id=role_id, timestamp=now)
 
@@ -175,6 +223,7 @@ class Role(Aggregate):
 
     @classmethod
     def create(cls, role_id: uuid.UUID, now: dt.datetime, **fields: Any) -> Role:
+        check_fields(fields, ROLE_FIELDS, booleans=())
         return cls._create(cls.Created, id=role_id, timestamp=now, **fields)
 
     def delete(self, now: dt.datetime) -> None:
@@ -197,6 +246,12 @@ class RevokedToken(Aggregate):
 
     @classmethod
     def revoke(cls, stream_id: uuid.UUID, now: dt.datetime, **fields: Any) -> RevokedToken:
+        check_text("audit_id", fields.get("audit_id"), ID)
+        check_text("user_id", fields.get("user_id"), ID)
+        try:
+            dt.datetime.fromisoformat(fields.get("expires_at"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise BadRequest("Invalid input for field 'expires_at': expected a time") from None
         return cls._create(cls.Created, id=stream_id, timestamp=now, **fields)
 
 
