@@ -30,13 +30,16 @@ DEFAULT_DOMAIN = {"id": "default", "name": "Default"}
 ALL_IMPLIED = sorted({r for implied in IMPLIED_ROLES.values() for r in implied})
 
 # One round trip answers everything validation needs: whether the identity projection
-# is at the head of the log (fail closed: a paused, failed or lagging projection would
-# mean trusting stale grants, users and revocations), whether the token was revoked,
-# its user, its project, the user's roles there, and the ids of the implied roles.
+# is at the head of the log with no open dead letter (fail closed: a paused, lagging or
+# dead-lettering projection would mean trusting stale grants, users and revocations;
+# an operator's replay or skip of the dead letter opens it again), whether the token was
+# revoked, its user, its project, the user's roles there, and the ids of the implied roles.
 _VALIDATE = """
 SELECT
   (SELECT t.position >= h.position AND NOT t.paused FROM tracking t, event_head h
-    WHERE t.name = 'projection:identity') AS fresh,
+    WHERE t.name = 'projection:identity')
+  AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE consumer = 'projection:identity'
+                  AND status = 'failed') AS fresh,
   EXISTS (SELECT 1 FROM v_revoked_tokens WHERE audit_id = $1) AS revoked,
   (SELECT row_to_json(u) FROM v_users u WHERE id = $2) AS usr,
   (SELECT row_to_json(p) FROM v_projects p WHERE id = $3) AS prj,

@@ -103,6 +103,26 @@ async def test_an_identity_projection_behind_the_head_refuses_tokens(
             ).status_code == 200
 
 
+async def test_a_dead_lettered_identity_event_refuses_tokens_until_resolved(
+        ks: System, http: httpx.AsyncClient) -> None:
+    """Dead-lettering lets other projections go on; identity fails closed instead, since
+    the event it could not apply may be a revocation or a role removal."""
+    admin, _ = await login(http)
+    ks.authenticator.invalidate()
+    async with ks.pool.acquire() as conn:
+        event = (await ks.store.read_all(0, 1))[0]
+        await conn.execute(
+            "INSERT INTO dead_letters (consumer, position, stream_id, event_type, error)"
+            " VALUES ('projection:identity', $1, $2, $3, 'boom')",
+            event.position, event.stream_id, event.event_type)
+    r = await http.get("/v2.1/flavors", headers={"X-Auth-Token": admin})
+    assert r.status_code == 503, r.text
+    assert await ks.runner.skip("projection:identity") == 1  # the operator's decision
+    ks.authenticator.invalidate()
+    assert (await http.get("/v2.1/flavors", headers={"X-Auth-Token": admin})
+            ).status_code == 200
+
+
 # -- who may validate and revoke a token ----------------------------------------------------
 
 
