@@ -19,6 +19,11 @@ from control_plane.domain.quota_usage import flavor_holding
 from control_plane.domain.server import Server
 from control_plane.faults import BadRequest, NotFound, QuotaExceeded
 from control_plane.services.quota import project_usage, settle
+from control_plane.services.references import (
+    check_block_devices,
+    check_image,
+    check_requested_networks,
+)
 from control_plane.tokens import seal
 from control_plane.uow import UnitOfWork, retrying
 
@@ -49,30 +54,11 @@ async def flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestCont
     }
 
 
-async def check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[str, Any]) -> str:
-    ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
-    try:
-        uuid.UUID(ref)
-    except ValueError:
-        raise BadRequest("Invalid imageRef provided.") from None
-    row = await conn.fetchrow("SELECT status, min_ram, min_disk FROM v_images WHERE id = $1",
-                              ref)
-    if row is None:
-        raise BadRequest("Can not find requested image")
-    if row["status"] != "active":
-        raise BadRequest(f"Image {ref} is not active.")
-    if flavor["ram"] < row["min_ram"]:
-        raise BadRequest("Flavor's memory is too small for requested image.")
-    if flavor["disk"] and flavor["disk"] < row["min_disk"]:
-        raise BadRequest("Flavor's disk is too small for requested image.")
-    return ref
-
-
 async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
                          ) -> CreatedServers:
     async with deps.pool.acquire() as conn:
         flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
-        image_ref = await check_image(conn, cmd.image_ref, flavor)
+        image_ref = await check_image(conn, cmd.image_ref, flavor, ctx)
         key_data = None
         if cmd.key_name is not None:
             key_data = await conn.fetchval(
@@ -81,6 +67,8 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
             )
             if key_data is None:
                 raise BadRequest("Invalid key_name provided.")
+    await check_block_devices(UnitOfWork(deps.store), cmd.block_devices, ctx)
+    await check_requested_networks(UnitOfWork(deps.store), cmd.networks, ctx)
     meta_limit = deps.settings.quotas["metadata_items"]
     if 0 <= meta_limit < len(cmd.metadata):
         raise QuotaExceeded(f"Maximum number of metadata items exceeds {meta_limit}")
