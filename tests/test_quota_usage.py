@@ -15,9 +15,10 @@ import pytest
 
 from control_plane import uow as uow_module
 from control_plane.bootstrap import System
+from control_plane.domain.base import replay, to_new_event
 from control_plane.domain.quota_usage import ProjectUsage, usage_stream_id
 from control_plane.domain.server import Server
-from control_plane.eventstore import ConcurrencyError
+from control_plane.eventstore import ConcurrencyError, StreamAppend
 from control_plane.faults import QuotaExceeded
 from control_plane.services.quota import project_usage
 from control_plane.uow import UnitOfWork
@@ -243,3 +244,27 @@ async def test_projects_have_their_own_usage(system: System, api: Api, other: Ap
     assert (await _create(api, "a")).status_code == 403
     assert (await _create(other, "b")).status_code == 202
 
+
+
+async def test_kept_usage_is_brought_up_to_date_or_dropped(bare_system: System) -> None:
+    """The usage a process keeps after a commit (uow.RECENT) is only a head start: events
+    appended elsewhere are folded in, and a state whose stream changed is not used."""
+    store = bare_system.store
+    uow = UnitOfWork(store)
+    (await project_usage(uow, "p")).claim({"a": TINY}, NOW)
+    await uow.commit({})
+    # another process appends (its commit is not kept here)
+    stream = str(usage_stream_id("p"))
+    elsewhere = replay(ProjectUsage, await store.read_stream(stream))
+    assert elsewhere is not None and set(elsewhere.holdings) == {"a"}
+    elsewhere.claim({"b": TINY}, NOW)
+    await store.append([StreamAppend(stream, elsewhere.version - 1,
+                                     [to_new_event(e) for e in elsewhere.collect_events()])])
+    fresh = await UnitOfWork(store).get(ProjectUsage, usage_stream_id("p"))
+    assert fresh is not None and set(fresh.holdings) == {"a", "b"}
+    # a kept state whose event is no longer the stream's (another database) is dropped
+    mark, snap = uow_module.RECENT._kept[usage_stream_id("p")]
+    uow_module.RECENT._kept[usage_stream_id("p")] = ((mark[0] + 1000, *mark[1:]), snap)
+    assert await uow_module.RECENT.load(store, ProjectUsage, usage_stream_id("p")) is None
+    again = await UnitOfWork(store).get(ProjectUsage, usage_stream_id("p"))
+    assert again is not None and set(again.holdings) == {"a", "b"}

@@ -49,6 +49,9 @@ def server_holding(server: Any) -> Holding | None:
 class ProjectUsage(Aggregate):
     TOPIC = "ProjectUsage"
     SNAPSHOT_EVERY = 50  # a claim and a release per server the project has run
+    # read on every create: kept in the process after use (control_plane.uow); the
+    # events below replace ``holdings``, never change it in place, as that requires
+    KEEP_RECENT = True
 
     class Created(Aggregate.Created):
         """The stream's first event; ``holdings`` are the servers the project had then."""
