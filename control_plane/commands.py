@@ -36,6 +36,7 @@ class CreateServers(Command):
     networks: Any = None
     admin_pass: str = ""  # in clear here; sealed before it is recorded
     files: tuple[tuple[str, str], ...] = ()  # personality: (path, base64 contents)
+    block_devices: tuple[dict[str, Any], ...] = ()  # block_device_mapping_v2, as given
 
 
 @dataclass(frozen=True)

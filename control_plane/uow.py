@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 
 from control_plane import metrics, snapshots
 from control_plane.domain.base import replay, to_domain_event, to_new_event
@@ -20,6 +21,53 @@ A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
 
+class _RecentStates:
+    """Aggregates of hot streams, kept in this process after a load or a commit (classes
+    that set ``KEEP_RECENT``, e.g. a project's quota usage, read on every create).
+
+    An entry is used only if the stream's event at the kept version is still the one
+    that was kept (same position and commit time); loading then reads just that event
+    and any newer ones. Anything else (another database, a rebuilt log) is a miss and
+    the stream is loaded as usual. Kept states are shared, so such aggregates' events
+    must replace their state's containers, never change them in place.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._kept: collections.OrderedDict[
+            uuid.UUID, tuple[tuple[int, int, Any], Snapshot]] = collections.OrderedDict()
+
+    @staticmethod
+    def _mark(record: RecordedEvent) -> tuple[int, int, Any]:
+        return record.position, record.stream_version, record.recorded_at
+
+    def keep(self, agg: Aggregate, last: RecordedEvent) -> None:
+        if last.stream_version == agg.version:
+            self._kept[agg.id] = (self._mark(last), Snapshot.take(agg))
+            self._kept.move_to_end(agg.id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    async def load(self, store: EventStore, cls: type[A], aggregate_id: uuid.UUID
+                   ) -> A | None:
+        kept = self._kept.get(aggregate_id)
+        if kept is None:
+            return None
+        mark, snap = kept
+        records = await store.read_stream(str(aggregate_id), after_version=mark[1] - 1)
+        if not records or self._mark(records[0]) != mark:
+            self._kept.pop(aggregate_id, None)
+            return None
+        agg: A = snap.mutate(None)  # type: ignore[assignment]
+        for record in records[1:]:
+            agg = to_domain_event(record, cls.TOPIC).mutate(agg)  # type: ignore
+        self.keep(agg, records[-1])
+        return agg
+
+
+RECENT = _RecentStates()
+
+
 class UnitOfWork:
     def __init__(self, store: EventStore) -> None:
         self.store = store
@@ -28,6 +76,11 @@ class UnitOfWork:
     async def get(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
         if aggregate_id in self._tracked:
             return self._tracked[aggregate_id][0]  # type: ignore[return-value]
+        if getattr(cls, "KEEP_RECENT", False):
+            recent = await RECENT.load(self.store, cls, aggregate_id)
+            if recent is not None:
+                self._tracked[aggregate_id] = (recent, recent.version)
+                return recent
         if snapshots.snapshot_every(cls):
             return (await self.get_many(cls, [aggregate_id])).get(aggregate_id)
         records = await self.store.read_stream(str(aggregate_id))
@@ -78,6 +131,10 @@ class UnitOfWork:
                 )
         recorded = await self.store.append(appends, metadata, tracking=tracking)
         metrics.count_appended(e.event_type for e in recorded)
+        last = {e.stream_id: e for e in recorded}
+        for agg, _ in self._tracked.values():
+            if getattr(type(agg), "KEEP_RECENT", False) and str(agg.id) in last:
+                RECENT.keep(agg, last[str(agg.id)])
         due = [agg for agg, loaded in self._tracked.values()
                if (every := snapshots.snapshot_every(type(agg)))
                and agg.version // every > loaded // every]

@@ -334,7 +334,9 @@ async def test_delete_releases_ports_and_floating_ips(system: System, api: Api) 
 
 async def test_concurrent_allocations_never_share_an_address(system: System, api: Api
                                                              ) -> None:
-    # several multi-server requests at once (the scheduler wires each in one append)
+    # several multi-server requests at once (the scheduler wires each in one append);
+    # 12 servers are beyond the default quota of 10 instances
+    system.settings.quotas["instances"] = 12
     rs = await asyncio.gather(*(api.post("/servers", {"server": {
         "name": f"batch{i}", "flavorRef": "1",
         "imageRef": "70a599e0-31e7-49b7-b260-868f441e862b",

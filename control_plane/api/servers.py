@@ -403,6 +403,7 @@ async def create(request: Request) -> Response:
         security_groups=tuple(g["name"] for g in server.get("security_groups", [])
                               if "name" in g) or ("default",),
         networks=server.get("networks"),
+        block_devices=tuple(server.get("block_device_mapping_v2") or ()),
         admin_pass=server.get("adminPass") or generate_password(),
         files=personality(server.get("personality", []),
                           common.deps(request).settings.quotas),

@@ -3,6 +3,7 @@
 from control_plane.domain import (  # noqa: F401 - they register their event types
     floating_ip,
     network,
+    quota_usage,
     server_actions,
     server_network,
     server_power_sync,

@@ -16,6 +16,7 @@ from control_plane.domain.host import ComputeHost, best_host, host_stream_id
 from control_plane.domain.network import NoMoreFixedIps
 from control_plane.domain.server import Server
 from control_plane.services import networks
+from control_plane.services.quota import settle
 from control_plane.uow import UnitOfWork, retrying
 
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
@@ -159,6 +160,7 @@ async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext
             if server.vm_state == "resized":  # a resize not confirmed: both copies go
                 hosts.add(server.resize_source)
             server.mark_deleted(cmd.started_at, stamp)
+            await settle(uow, [server])
         for name in hosts:
             host = await uow.get(ComputeHost, host_stream_id(name))
             if host is not None:

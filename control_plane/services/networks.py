@@ -20,7 +20,8 @@ from control_plane.domain import server_network
 from control_plane.domain.floating_ip import DEFAULT_POOL_ID, FloatingIpPool
 from control_plane.domain.network import DEFAULT_NETWORK_ID, Network
 from control_plane.domain.server import Server
-from control_plane.faults import Conflict, NotFound
+from control_plane.faults import NotFound
+from control_plane.services.references import check_port
 from control_plane.services.servers import act_on_server, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
@@ -86,10 +87,7 @@ async def attach_interface(deps: Deps, cmd: c.AttachInterface, ctx: RequestConte
         stamp = now()
         net = await load_network(uow, stamp)
         if cmd.port_id is not None:
-            owner = net.ports.get(cmd.port_id)
-            if owner is None:
-                raise NotFound(f"Port id {cmd.port_id} could not be found.")
-            raise Conflict(f"Port {cmd.port_id} is still in use.")  # every port is bound
+            await check_port(uow, cmd.port_id, ctx, NotFound)
         if cmd.net_id is not None:
             _check_network(net, cmd.net_id)
         (port,) = net.allocate([(str(uuid.uuid4()), cmd.server_id)], stamp,

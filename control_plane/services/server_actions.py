@@ -10,7 +10,8 @@ from control_plane.deps import Deps
 from control_plane.domain import server_actions as simple_actions
 from control_plane.domain import server_rebuild
 from control_plane.domain.server import Server
-from control_plane.services.servers import act_on_server, check_image, load_visible
+from control_plane.services.references import check_image
+from control_plane.services.servers import act_on_server, load_visible
 from control_plane.tokens import seal
 from control_plane.uow import UnitOfWork, retrying
 
@@ -47,11 +48,13 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
 
 async def rebuild(deps: Deps, cmd: c.RebuildServer, ctx: RequestContext) -> None:
     async with deps.pool.acquire() as conn:
-        server_row = await conn.fetchrow("SELECT flavor FROM v_servers WHERE id::text = $1",
-                                         cmd.server_id)
+        server_row = await conn.fetchrow(
+            "SELECT flavor, project_id FROM v_servers WHERE id::text = $1", cmd.server_id)
         image_ref = cmd.image_ref
-        if server_row is not None:
-            image_ref = await check_image(conn, cmd.image_ref, server_row["flavor"])
+        # (a server the caller may not see is refused with a 404 below)
+        if server_row is not None and (ctx.is_admin or server_row["project_id"] == ctx.project_id):
+            image_ref = await check_image(conn, cmd.image_ref, server_row["flavor"], ctx,
+                                          missing="Cannot find image for rebuild")
 
     sealed = seal(cmd.admin_pass) if cmd.admin_pass else ""
     files = [{"path": p, "contents": body} for p, body in cmd.files]

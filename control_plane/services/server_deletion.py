@@ -10,6 +10,7 @@ from control_plane.deps import Deps
 from control_plane.domain import server_deletion as deletion
 from control_plane.domain.server import Server
 from control_plane.faults import Conflict, NotFound
+from control_plane.services.quota import settle
 from control_plane.services.servers import act_on_server, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
@@ -25,6 +26,7 @@ async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) ->
             deletion.request_delete(server, soft, now())
         except Conflict:
             raise NotFound(f"Instance {cmd.server_id} could not be found.") from None
+        await settle(uow, [server])
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=cmd.server_id)
@@ -42,6 +44,7 @@ async def reclaim(deps: Deps, cmd: c.ReclaimServer, ctx: RequestContext) -> None
     async def work(uow: UnitOfWork) -> None:
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
         if server is not None and deletion.reclaim(server, now()):
+            await settle(uow, [server])
             await uow.commit(ctx.metadata(host=cmd.host))
 
     await retrying(deps.store, work, key=cmd.server_id)

@@ -6,7 +6,8 @@ from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain import server_rescue as rescue
-from control_plane.services.servers import act_on_server, check_image, load_visible
+from control_plane.services.references import check_image
+from control_plane.services.servers import act_on_server, load_visible
 from control_plane.tokens import seal
 from control_plane.uow import UnitOfWork, retrying
 
@@ -15,10 +16,11 @@ async def request_rescue(deps: Deps, cmd: c.RescueServer, ctx: RequestContext) -
     image_ref = ""
     if cmd.rescue_image_ref:
         async with deps.pool.acquire() as conn:
-            flavor = await conn.fetchval("SELECT flavor FROM v_servers WHERE id::text = $1",
-                                         cmd.server_id)
-            if flavor is not None:
-                image_ref = await check_image(conn, cmd.rescue_image_ref, flavor)
+            row = await conn.fetchrow(
+                "SELECT flavor, project_id FROM v_servers WHERE id::text = $1", cmd.server_id)
+            if row is not None and (ctx.is_admin or row["project_id"] == ctx.project_id):
+                image_ref = await check_image(conn, cmd.rescue_image_ref, row["flavor"], ctx,
+                                              missing="Image {id} could not be found.")
     sealed = seal(cmd.admin_pass)
     await act_on_server(deps, cmd.server_id, ctx, lambda server, stamp: rescue.request_rescue(
         server, image_ref or server.image_ref, sealed, stamp))

@@ -11,29 +11,36 @@ from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
 from control_plane.domain import server_resize as resize
 from control_plane.domain.host import ComputeHost, best_host, host_stream_id
+from control_plane.domain.quota_usage import server_holding
 from control_plane.domain.server import Server
 from control_plane.services.compute import NO_VALID_HOST, load_hosts, resources
-from control_plane.services.servers import (
-    act_on_server,
-    check_resize_quota,
-    flavor_for,
-    load_visible,
-)
+from control_plane.services.quota import project_usage, settle
+from control_plane.services.servers import act_on_server, flavor_for, load_visible
 from control_plane.uow import UnitOfWork, retrying
 
 
 async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -> None:
+    """Accept a resize; an increase of cores or ram is claimed from the server's project's
+    quota in the same append (Nova checks it before accepting the request)."""
     async with deps.pool.acquire() as conn:
         flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
-        await check_resize_quota(conn, deps, ctx, cmd.server_id, flavor)
 
-    await act_on_server(deps, cmd.server_id, ctx,
-                        lambda server, stamp: resize.request(server, flavor, stamp))
+    async def work(uow: UnitOfWork) -> None:
+        server = await load_visible(uow, cmd.server_id, ctx)
+        server.check_lock(ctx.is_admin)
+        stamp = now()
+        resize.request(server, flavor, stamp)
+        usage = await project_usage(uow, server.project_id)
+        usage.hold(str(server.id), server_holding(server), stamp, deps.settings.quotas)
+        await uow.commit(ctx.metadata())
+
+    await retrying(deps.store, work, key=cmd.server_id)
 
 
 async def _confirm(uow: UnitOfWork, server: Server) -> None:
     stamp = now()
     source = resize.confirm(server, stamp)
+    await settle(uow, [server])
     host = await uow.get(ComputeHost, host_stream_id(source))
     if host is not None:
         host.release(str(server.id), stamp)
@@ -80,6 +87,7 @@ async def schedule_resize(deps: Deps, cmd: c.ScheduleResize, ctx: RequestContext
         stamp = now()
         if best is None:
             resize.fail(server, NO_VALID_HOST, stamp.isoformat(), stamp)
+            await settle(uow, [server])
         else:
             best.claim(cmd.server_id, *need, stamp)
             resize.schedule(server, best.host, stamp)
@@ -103,6 +111,7 @@ async def fail_resize(deps: Deps, cmd: c.FailResize, ctx: RequestContext) -> Non
         stamp = now()
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
         if server is not None and resize.fail(server, cmd.message, cmd.started_at, stamp):
+            await settle(uow, [server])
             host = await uow.get(ComputeHost, host_stream_id(cmd.host))
             if host is not None:
                 host.release(cmd.server_id, stamp)
@@ -117,6 +126,7 @@ async def finish_revert(deps: Deps, cmd: c.FinishRevertResize, ctx: RequestConte
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
         target = resize.finish_revert(server, cmd.started_at, stamp) if server else None
         if target is not None:
+            await settle(uow, [server])
             host = await uow.get(ComputeHost, host_stream_id(target))
             if host is not None:
                 host.release(cmd.server_id, stamp)

@@ -15,8 +15,15 @@ import asyncpg
 from control_plane import commands as c
 from control_plane.context import RequestContext, now
 from control_plane.deps import Deps
+from control_plane.domain.quota_usage import flavor_holding
 from control_plane.domain.server import Server
 from control_plane.faults import BadRequest, NotFound, QuotaExceeded
+from control_plane.services.quota import project_usage, settle
+from control_plane.services.references import (
+    check_block_devices,
+    check_image,
+    check_requested_networks,
+)
 from control_plane.tokens import seal
 from control_plane.uow import UnitOfWork, retrying
 
@@ -47,81 +54,11 @@ async def flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestCont
     }
 
 
-async def check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[str, Any]) -> str:
-    ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
-    try:
-        uuid.UUID(ref)
-    except ValueError:
-        raise BadRequest("Invalid imageRef provided.") from None
-    row = await conn.fetchrow("SELECT status, min_ram, min_disk FROM v_images WHERE id = $1",
-                              ref)
-    if row is None:
-        raise BadRequest("Can not find requested image")
-    if row["status"] != "active":
-        raise BadRequest(f"Image {ref} is not active.")
-    if flavor["ram"] < row["min_ram"]:
-        raise BadRequest("Flavor's memory is too small for requested image.")
-    if flavor["disk"] and flavor["disk"] < row["min_disk"]:
-        raise BadRequest("Flavor's disk is too small for requested image.")
-    return ref
-
-
-async def _check_quota(
-    conn: asyncpg.Connection, deps: Deps, ctx: RequestContext, flavor: dict[str, Any],
-    min_count: int, max_count: int,
-) -> int:
-    """How many servers (between min and max) the project's quota allows now."""
-    q = deps.settings.quotas
-    row = await conn.fetchrow(
-        "SELECT count(*) AS n, coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
-        " coalesce(sum((flavor->>'ram')::int), 0) AS ram"
-        " FROM v_servers WHERE project_id = $1 AND NOT deleted",
-        ctx.project_id,
-    )
-    used = {"instances": row["n"], "cores": row["cores"], "ram": row["ram"]}
-    per = {"instances": 1, "cores": flavor["vcpus"], "ram": flavor["ram"]}
-    allowed = max_count
-    for res in ("instances", "cores", "ram"):
-        if q[res] < 0:
-            continue
-        fit = (q[res] - used[res]) // per[res] if per[res] else max_count
-        allowed = min(allowed, fit)
-    if allowed < min_count:
-        over = [r for r in ("instances", "cores", "ram")
-                if q[r] >= 0 and used[r] + per[r] * min_count > q[r]]
-        res = over[0]
-        raise QuotaExceeded(
-            f"Quota exceeded for {res}: Requested {per[res] * min_count}, but already used "
-            f"{used[res]} of {q[res]} {res}"
-        )
-    return allowed
-
-
-async def check_resize_quota(conn: asyncpg.Connection, deps: Deps, ctx: RequestContext,
-                             server_id: str, new_flavor: dict[str, Any]) -> None:
-    """A resize up must fit the server's project's cores and ram quota (Nova checks the
-    increase before accepting the request)."""
-    row = await conn.fetchrow("SELECT project_id, flavor FROM v_servers WHERE id::text = $1"
-                              " AND NOT deleted", server_id)
-    if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
-        return  # not found: the resize itself says so
-    q = deps.settings.quotas
-    used = await conn.fetchrow(
-        "SELECT coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
-        " coalesce(sum((flavor->>'ram')::int), 0) AS ram"
-        " FROM v_servers WHERE project_id = $1 AND NOT deleted", row["project_id"])
-    for res, key in (("cores", "vcpus"), ("ram", "ram")):
-        delta = new_flavor[key] - row["flavor"][key]
-        if q[res] >= 0 and delta > 0 and used[res] + delta > q[res]:
-            raise QuotaExceeded(f"Quota exceeded for {res}: Requested {delta}, but already "
-                                f"used {used[res]} of {q[res]} {res}")
-
-
 async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
                          ) -> CreatedServers:
     async with deps.pool.acquire() as conn:
         flavor = await flavor_for(conn, cmd.flavor_ref, ctx)
-        image_ref = await check_image(conn, cmd.image_ref, flavor)
+        image_ref = await check_image(conn, cmd.image_ref, flavor, ctx)
         key_data = None
         if cmd.key_name is not None:
             key_data = await conn.fetchval(
@@ -130,30 +67,40 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
             )
             if key_data is None:
                 raise BadRequest("Invalid key_name provided.")
-        count = await _check_quota(conn, deps, ctx, flavor, cmd.min_count, cmd.max_count)
+    await check_block_devices(UnitOfWork(deps.store), cmd.block_devices, ctx)
+    await check_requested_networks(UnitOfWork(deps.store), cmd.networks, ctx)
     meta_limit = deps.settings.quotas["metadata_items"]
     if 0 <= meta_limit < len(cmd.metadata):
         raise QuotaExceeded(f"Maximum number of metadata items exceeds {meta_limit}")
     reservation_id = "r-" + secrets.token_hex(4)
-    stamp = now()
-    ids = [uuid.uuid4() for _ in range(count)]
-    uow = UnitOfWork(deps.store)
     sealed = seal(cmd.admin_pass) if cmd.admin_pass else ""
     files = [{"path": p, "contents": body} for p, body in cmd.files]
-    for index, server_id in enumerate(ids):
-        name = cmd.name if count == 1 else f"{cmd.name}-{index + 1}"
-        server = Server.create(
-            server_id, stamp, name=name, project_id=ctx.project_id, user_id=ctx.user_id,
-            flavor=flavor, image_ref=image_ref, key_name=cmd.key_name, key_data=key_data,
-            metadata=dict(cmd.metadata), access_ipv4=cmd.access_ipv4,
-            access_ipv6=cmd.access_ipv6, disk_config=cmd.disk_config,
-            availability_zone=cmd.availability_zone, config_drive=cmd.config_drive,
-            user_data=cmd.user_data, reservation_id=reservation_id, launch_index=index,
-            security_groups=list(cmd.security_groups), networks=cmd.networks,
-            hostname=hostname_for(name), admin_pass=sealed, files=files,
-        )
-        uow.add(server)
-    await uow.commit(ctx.metadata())
+    per = flavor_holding(flavor)
+
+    async def work(uow: UnitOfWork) -> list[uuid.UUID]:
+        # the quota is checked and claimed in the append that creates the servers
+        usage = await project_usage(uow, ctx.project_id)
+        count = usage.fit(per, cmd.min_count, cmd.max_count, deps.settings.quotas)
+        stamp = now()
+        ids = [uuid.uuid4() for _ in range(count)]
+        for index, server_id in enumerate(ids):
+            name = cmd.name if count == 1 else f"{cmd.name}-{index + 1}"
+            server = Server.create(
+                server_id, stamp, name=name, project_id=ctx.project_id, user_id=ctx.user_id,
+                flavor=flavor, image_ref=image_ref, key_name=cmd.key_name, key_data=key_data,
+                metadata=dict(cmd.metadata), access_ipv4=cmd.access_ipv4,
+                access_ipv6=cmd.access_ipv6, disk_config=cmd.disk_config,
+                availability_zone=cmd.availability_zone, config_drive=cmd.config_drive,
+                user_data=cmd.user_data, reservation_id=reservation_id, launch_index=index,
+                security_groups=list(cmd.security_groups), networks=cmd.networks,
+                hostname=hostname_for(name), admin_pass=sealed, files=files,
+            )
+            uow.add(server)
+        usage.claim({str(i): per for i in ids}, stamp)
+        await uow.commit(ctx.metadata())
+        return ids
+
+    ids = await retrying(deps.store, work, key=f"usage:{ctx.project_id}")
     return CreatedServers([str(i) for i in ids], reservation_id)
 
 
@@ -210,6 +157,7 @@ async def act_on_server(deps: Deps, server_id: str, ctx: RequestContext,
         server = await load_visible(uow, server_id, ctx)
         server.check_lock(ctx.is_admin)
         decide(server, now())
+        await settle(uow, [server])
         await uow.commit(ctx.metadata())
 
     await retrying(deps.store, work, key=server_id)

@@ -16,38 +16,10 @@ from control_plane.domain import server_volumes
 from control_plane.domain import volume as vol
 from control_plane.domain.server import Server
 from control_plane.domain.volume import Volume, VolumeSnapshot
-from control_plane.faults import BadRequest, NotFound
+from control_plane.faults import BadRequest
+from control_plane.services.references import load_snapshot, load_volume
 from control_plane.services.servers import load_visible
 from control_plane.uow import UnitOfWork, retrying
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
-async def load_volume(uow: UnitOfWork, volume_id: str, ctx: RequestContext,
-                      missing: type[BadRequest] | type[NotFound] = NotFound) -> Volume:
-    """The volume, if the caller may see it (its project's, or any for an admin)."""
-    vid = _uuid(volume_id)
-    volume = await uow.get(Volume, vid) if vid else None
-    if volume is None or volume.deleted or (
-            not ctx.is_admin and volume.project_id != ctx.project_id):
-        raise missing(f"Volume {volume_id} could not be found.")
-    return volume
-
-
-async def load_snapshot(uow: UnitOfWork, snapshot_id: str, ctx: RequestContext
-                        ) -> VolumeSnapshot:
-    sid = _uuid(snapshot_id)
-    snapshot = await uow.get(VolumeSnapshot, sid) if sid else None
-    if snapshot is None or snapshot.deleted or (
-            not ctx.is_admin and snapshot.project_id != ctx.project_id):
-        raise NotFound(f"Snapshot {snapshot_id} could not be found.")
-    return snapshot
-
 
 # -- volumes and snapshots ---------------------------------------------------------------
 
