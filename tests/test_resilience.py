@@ -109,13 +109,14 @@ async def test_followers_survive_terminated_backends(system: System, api: Api,
     for s in [first, *created]:
         await api.wait_status(s["id"], "DELETED", timeout=30)
 
-    async def new_sessions() -> bool:  # both noticed the lost lock and took it again
+    async def new_sessions() -> bool:  # both noticed the lost lock and took it again,
+        # the LISTEN connection is back, and the worker answers console requests again
         return (scheduler.sessions > sessions[0] and worker.sessions > sessions[1]
-                and scheduler.state == worker.state == "active")
+                and scheduler.state == worker.state == "active"
+                and system.notifier.reconnects >= 1 and system.notifier.listening
+                and worker.rpc is not None and worker.rpc.listening)
 
     await until(new_sessions)
-    assert system.notifier.reconnects >= 1 and system.notifier.listening
-    assert worker.rpc is not None and worker.rpc.listening  # consoles answer again
     # the worker took its host lock again
     async with system.pool.acquire() as conn:
         assert await conn.fetchval(
