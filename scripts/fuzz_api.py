@@ -66,14 +66,14 @@ def free_port() -> int:
 # --------------------------------------------------------------------------- the server
 
 
-async def wait_ready(proc: subprocess.Popen[bytes], root: str, dsn: str, timeout: float,
-                     log_path: pathlib.Path) -> None:
+async def wait_ready(proc: subprocess.Popen[bytes], root: str, dsn: str, timeout: float
+                     ) -> str | None:
+    """None once the API answers and both fake hosts registered, else what went wrong."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2.0) as http:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise SystemExit(f"server exited ({proc.returncode}):\n"
-                                 f"{log_path.read_text()[-4000:]}")
+                return f"server exited ({proc.returncode})"
             try:
                 ok = (await http.get(f"{root}/v2.1")).status_code == 200
             except httpx.TransportError:
@@ -82,11 +82,11 @@ async def wait_ready(proc: subprocess.Popen[bytes], root: str, dsn: str, timeout
                 conn = await asyncpg.connect(dsn)
                 try:
                     if await conn.fetchval("SELECT count(*) FROM v_hosts") >= 2:
-                        return
+                        return None
                 finally:
                     await conn.close()
             await asyncio.sleep(0.2)
-    raise SystemExit(f"server not ready at {root}:\n{log_path.read_text()[-4000:]}")
+    return f"server not ready at {root} in {timeout:.0f} s"
 
 
 # --------------------------------------------------------------------------- seeding
@@ -203,6 +203,34 @@ async def seed(root: str, token: str) -> tuple[dict[str, str], dict[str, dict[st
     return params, victims
 
 
+async def login(root: str) -> str:
+    async with httpx.AsyncClient(base_url=root, timeout=10.0) as http:
+        r = await http.post("/identity/v3/auth/tokens", json={"auth": {"identity": {
+            "methods": ["password"], "password": {"user": {
+                "name": "admin", "domain": {"name": "Default"}, "password": "secret"}}},
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
+    if r.status_code != 201:
+        raise SystemExit(f"admin login failed: {r.status_code} {r.text}")
+    return r.headers["x-subject-token"]
+
+
+async def create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def config_toml(params: dict[str, str], victims: dict[str, dict[str, str]]) -> str:
     def table(values: dict[str, str]) -> str:
         return "{ " + ", ".join(f"{json.dumps('path.' + k)} = {json.dumps(v)}"
@@ -278,15 +306,10 @@ def server_tracebacks(log_text: str) -> dict[tuple[str, str], tuple[int, str]]:
 # --------------------------------------------------------------------------- main
 
 
-async def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     admin_url = os.environ.get("DATABASE_URL") or LOCAL_PG
     name = f"cp_fuzz_{os.getpid()}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    asyncio.run(create_database(admin_url, name))
     dsn = with_db(admin_url, name)
     work = pathlib.Path(tempfile.mkdtemp(prefix="cp_fuzz_"))
     port = free_port()
@@ -305,17 +328,12 @@ async def run(args: argparse.Namespace) -> int:
              "--latency", "0.01"],
             cwd=REPO, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env)
     try:
-        await wait_ready(proc, root, dsn, 60.0, server_log)
+        problem = asyncio.run(wait_ready(proc, root, dsn, 60.0))
+        if problem is not None:
+            raise SystemExit(f"{problem}:\n{server_log.read_text()[-4000:]}")
         log(f"server up at {root} on database {name}")
-        async with httpx.AsyncClient(base_url=root, timeout=10.0) as http:
-            r = await http.post("/identity/v3/auth/tokens", json={"auth": {"identity": {
-                "methods": ["password"], "password": {"user": {
-                    "name": "admin", "domain": {"name": "Default"}, "password": "secret"}}},
-                "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
-            if r.status_code != 201:
-                raise SystemExit(f"admin login failed: {r.status_code} {r.text}")
-            token = r.headers["x-subject-token"]
-        params, victims = await seed(root, token)
+        token = asyncio.run(login(root))
+        params, victims = asyncio.run(seed(root, token))
         log("seeded: " + ", ".join(f"{k}={v}" for k, v in params.items()))
         config = work / "schemathesis.toml"
         config.write_text(config_toml(params, victims))
@@ -336,13 +354,12 @@ async def run(args: argparse.Namespace) -> int:
             cmd += ["--include-path-regex", args.include_path_regex]
         if args.exclude_path_regex:
             cmd += ["--exclude-path-regex", args.exclude_path_regex]
-        log("running: " + " ".join(c if "X-Auth-Token" not in c else "--header X-Auth-Token: …"
-                                  for c in cmd))
+        log("running: " + " ".join(cmd).replace(token, "<token>"))
         started = time.monotonic()
         # a hang of schemathesis itself (not of one request) is a failure too
         try:
-            result = await asyncio.to_thread(
-                subprocess.run, cmd, cwd=work, stdout=None if args.verbose else subprocess.PIPE,
+            result = subprocess.run(
+                cmd, cwd=work, stdout=None if args.verbose else subprocess.PIPE,
                 stderr=subprocess.STDOUT, timeout=args.max_time, check=False)
         except subprocess.TimeoutExpired:
             log(f"FAILED: schemathesis did not finish in {args.max_time} s")
@@ -390,11 +407,7 @@ async def run(args: argparse.Namespace) -> int:
             proc.wait()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-            conn = await asyncpg.connect(admin_url)
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            finally:
-                await conn.close()
+            asyncio.run(drop_database(admin_url, name))
 
 
 def main() -> int:
@@ -416,7 +429,7 @@ def main() -> int:
     p.add_argument("--keep", action="store_true", help="keep the work dir and database")
     p.add_argument("--verbose", action="store_true", help="show schemathesis's own output")
     args = p.parse_args()
-    return asyncio.run(run(args))
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -129,8 +129,8 @@ GLANCE_IMAGE = obj(["id", "name", "status", "visibility"], id=STR, name=NSTR, st
 # (method, path under the API's root) -> {status: response body schema, or None for none}
 Responses = dict[int, Schema | None]
 COMPUTE_RESPONSES: dict[tuple[str, str], Responses] = {
-    ("GET", "/"): {200: key("versions", arr(VERSION))},  # at the root, not under /v2.1
-    ("GET", ""): {200: key("version", VERSION)},
+    ("GET", ""): {200: key("version", VERSION)},  # /v2.1 and /v2.1/
+    ("GET", "/"): {200: key("version", VERSION)},
     ("GET", "/servers"): {200: key("servers", arr(SERVER_REF))},
     ("POST", "/servers"): {202: {"oneOf": [key("server", SERVER_REF),
                                            key("reservation_id", STR)]}},
@@ -294,6 +294,9 @@ IDENTITY_RESPONSES: dict[tuple[str, str], Responses] = {
     ("GET", "/v3/domains"): {200: _ks_list("domains", _ks_entity("enabled"))},
     ("GET", "/v3/domains/{domain_id}"): {200: key("domain", _ks_entity("enabled"))},
 }
+VERSIONS_RESPONSES: dict[tuple[str, str], Responses] = {
+    ("GET", "/"): {200: key("versions", arr(VERSION))},  # the compute API's versions
+}
 IMAGE_RESPONSES: dict[tuple[str, str], Responses] = {
     ("GET", ""): {300: key("versions", arr(VERSION))},
     ("GET", "/versions"): {300: key("versions", arr(VERSION))},
@@ -370,7 +373,7 @@ _INTEGER_QUERY = {"limit", "offset", "minRam", "minDisk"}
 
 @dataclass(frozen=True)
 class Operation:
-    api: str  # "compute", "image" or "identity"
+    api: str  # "compute", "image", "identity", or "versions" (the compute root)
     root: str  # the API's prefix: /v2.1, /image, /identity
     path: str  # under the root, as the route table spells it
     method: str
@@ -392,8 +395,9 @@ def operations() -> Iterator[Operation]:
     """Every operation of the three APIs, from the route tables the app serves."""
     from control_plane.api import app, glance, identity, versions
 
-    yield Operation("compute", "", "/", "GET", versions.index, None)
+    yield Operation("versions", "", "/", "GET", versions.index, None)
     yield Operation("compute", COMPUTE, "", "GET", versions.show_v21, None)
+    yield Operation("compute", COMPUTE, "/", "GET", versions.show_v21, None)
     for route in app.API_ROUTES:
         assert isinstance(route, Route)
         for method in _methods(route):
@@ -448,7 +452,7 @@ def _json(schema: Schema) -> Schema:
 
 def _responses(op: Operation) -> Schema:
     table = {"compute": COMPUTE_RESPONSES, "image": IMAGE_RESPONSES,
-             "identity": IDENTITY_RESPONSES}[op.api]
+             "identity": IDENTITY_RESPONSES, "versions": VERSIONS_RESPONSES}[op.api]
     success: Responses | None = table.get((op.method, op.path))
     if success is None:
         raise KeyError(f"no documented response for {op.method} {op.root}{op.path}")
@@ -461,10 +465,11 @@ def _responses(op: Operation) -> Schema:
                                 "content": {"text/html": {"schema": STR}}}
         else:
             out[str(status)] = {"description": "Success.", **_json(schema)}
-    fault = {"compute": NOVA_FAULT, "image": GLANCE_FAULT, "identity": KEYSTONE_FAULT}[op.api]
+    fault = {"compute": NOVA_FAULT, "versions": NOVA_FAULT, "image": GLANCE_FAULT,
+             "identity": KEYSTONE_FAULT}[op.api]
     codes = {400: "Bad request.", 401: "Not authenticated.", 403: "Forbidden by policy.",
              404: "Not found.", 409: "Conflict with the resource's state."}
-    if op.api == "compute":
+    if op.api in ("compute", "versions"):
         codes.update({405: "Method not allowed.", 406: "Microversion not acceptable.",
                       413: "Over a limit.", 415: "Not JSON."})
     for status, text in codes.items():
@@ -478,10 +483,21 @@ def _parameters(op: Operation, full_path: str) -> list[Schema]:
     params: list[Schema] = []
     for name in re.findall(r"{([^}:]+)(?::[^}]*)?}", op.path):
         params.append({"name": name, "in": "path", "required": True, "schema": STR})
+    if op.api == "identity" and op.path == "/v3/auth/tokens" and op.method != "POST":
+        params.append({"name": "X-Subject-Token", "in": "header", "required": True,
+                       "schema": STR, "description": "The token to check or revoke."})
     for name in QUERY.get((op.method, full_path), []):
         schema: Schema = {"type": "integer", "minimum": 0} if name in _INTEGER_QUERY else STR
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params
+
+
+def _public(op: Operation) -> bool:
+    """Version documents and token issue take no token."""
+    from control_plane.api import glance, identity, versions
+
+    return op.handler in (versions.index, versions.show_v21, glance.versions,
+                          identity.versions, identity.version, identity.issue_token)
 
 
 def build() -> dict[str, Any]:
@@ -501,9 +517,7 @@ def build() -> dict[str, Any]:
         body = _request_body(op)
         if body is not None:
             operation["requestBody"] = body
-        if full_path in ("/", COMPUTE, IMAGE, IDENTITY, f"{IMAGE}/", f"{IMAGE}/versions",
-                         f"{IDENTITY}/", f"{IDENTITY}/v3", f"{IDENTITY}/v3/") or (
-                op.api == "identity" and op.method == "POST" and op.path == "/v3/auth/tokens"):
+        if _public(op):
             operation["security"] = []  # version documents and token issue: no token
         paths.setdefault(full_path, {})[op.method.lower()] = operation
     return {
