@@ -143,6 +143,8 @@ async def seed(root: str, token: str) -> tuple[dict[str, str], dict[str, dict[st
                                  headers={"X-Auth-Token": token}) as http:
         s = Seeder(http)
         server, victim = await s.server("fuzz"), await s.server("fuzz-victim")
+        # actions (forceDelete, shelveOffload, resetState, ...) get a server of their own
+        acted_on = await s.server("fuzz-actions")
         await s.call("PUT", f"/v2.1/servers/{server}/metadata/fuzz", (200,),
                      json={"meta": {"fuzz": "yes"}})
         await s.call("PUT", f"/v2.1/servers/{victim}/metadata/victim", (200,),
@@ -186,6 +188,7 @@ async def seed(root: str, token: str) -> tuple[dict[str, str], dict[str, dict[st
     }
     c, i = "compute:DELETE:/v2.1", "identity:DELETE:/identity/v3"
     victims = {
+        "compute:POST:/v2.1/servers/{server_id}/action": {"server_id": acted_on},
         f"{c}/servers/{{server_id}}": {"server_id": victim},
         f"{c}/servers/{{server_id}}/metadata/{{key}}": {"server_id": victim, "key": "victim"},
         f"{c}/os-keypairs/{{name}}": {"name": "fuzz-victim"},
@@ -270,13 +273,14 @@ def summarize(work: pathlib.Path) -> tuple[int, dict[tuple[str, str], int], dict
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _ACCESS = re.compile(r'"(?P<request>[A-Z]+ [^"]*)" status: (?P<status>\d+)')
 _RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+_ID = re.compile(r"(?<=/)(?:[0-9a-f]{32}|[0-9a-f-]{36}|req-[0-9a-f-]{36})(?=/|$)")
 _FRAME = re.compile(r'File ".*?/((?:control_plane|projections|drivers)/[^"]+)", line (\d+)')
 
 
-def server_tracebacks(log_text: str) -> dict[tuple[str, str], tuple[int, str]]:
-    """The server's unexpected errors: (exception, innermost project frame) -> (count,
-    one request that raised it), from its log."""
-    out: dict[tuple[str, str], tuple[int, str]] = {}
+def server_tracebacks(log_text: str) -> dict[tuple[str, str, str], tuple[int, str]]:
+    """The server's unexpected errors from its log: (operation, exception, innermost
+    project frame) -> (count, one request that raised it)."""
+    out: dict[tuple[str, str, str], tuple[int, str]] = {}
     lines = log_text.splitlines()
     last_5xx = "?"
     i = 0
@@ -294,9 +298,10 @@ def server_tracebacks(log_text: str) -> dict[tuple[str, str], tuple[int, str]]:
                 j += 1
             raised = [line for line in lines[i + 1:j] if _RAISED.match(line)]
             exception = (raised[-1] if raised else lines[j - 1]).strip()[:160]
-            count, example = out.get((exception.split(":")[0], frame), (0, ""))
-            out[(exception.split(":")[0], frame)] = (count + 1, example or
-                                                     f"{last_5xx}  ->  {exception}")
+            operation = _ID.sub("{id}", last_5xx.split("?")[0])
+            key = (operation, exception.split(":")[0], frame)
+            count, example = out.get(key, (0, ""))
+            out[key] = (count + 1, example or f"{last_5xx}  ->  {exception}")
             i = j
             continue
         i += 1
@@ -345,6 +350,8 @@ def run(args: argparse.Namespace) -> int:
                "--workers", str(args.workers),
                "--phases", args.phases, "--mode", args.mode, "--seed", str(args.seed),
                "--header", f"X-Auth-Token: {token}", "--no-shrink",
+               *(["--header", f"X-OpenStack-Nova-API-Version: {args.microversion}"]
+                 if args.microversion else []),
                "--continue-on-failure", "--suppress-health-check", "all",
                "--report", "junit,har,json", "--report-junit-path", str(work / "junit.xml"),
                "--report-har-path", str(work / "requests.har"),
@@ -387,9 +394,10 @@ def run(args: argparse.Namespace) -> int:
         if tracebacks:
             print(f"\nthe server's unexpected errors (from its log, "
                   f"{sum(n for n, _ in tracebacks.values())} in all):")
-            for (exception, frame), (count, example) in sorted(
+            for (operation, exception, frame), (count, example) in sorted(
                     tracebacks.items(), key=lambda kv: -kv[1][0]):
-                print(f"  x{count} {exception} at {frame}\n      {example[:300]}")
+                print(f"  x{count} {operation}: {exception} at {frame}\n"
+                      f"      {example[:300]}")
         if not failures and not errors and result.returncode != 0:
             print((result.stdout or b"").decode()[-6000:])
             errors.append(f"schemathesis exited {result.returncode} without failures")
@@ -424,6 +432,8 @@ def main() -> int:
     p.add_argument("--phases", default="examples,coverage,fuzzing")
     p.add_argument("--mode", default="all", choices=["positive", "negative", "all"])
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--microversion", default=None,
+                   help="send X-OpenStack-Nova-API-Version (default: none, i.e. 2.1)")
     p.add_argument("--include-path-regex", default=None)
     p.add_argument("--exclude-path-regex", default=None)
     p.add_argument("--keep", action="store_true", help="keep the work dir and database")
