@@ -104,7 +104,8 @@ CONSOLE = obj(["type", "url"], type=STR, url=STR)
 QUOTA_SET = key("quota_set", obj(["id"], id=STR))
 ACCESS = key("flavor_access", arr(obj(["flavor_id", "tenant_id"], flavor_id=STR,
                                       tenant_id=STR)))
-ACTION = obj(["id", "action", "request_id"], id=STR, action=STR, request_id=STR)
+ACTION = obj(["action", "instance_uuid", "request_id"], action=STR, instance_uuid=STR,
+             request_id=STR, start_time=STR, message=NSTR)
 VERSION = obj(["id", "status", "links"], id=STR, status=STR, links=LINKS)
 EMPTY = None  # no body
 HTML: Schema = {"type": "string", "contentMediaType": "text/html"}  # an HTML page
