@@ -38,6 +38,7 @@ from control_plane.api import (
     migrations,
     multinic,
     network_admin_actions,
+    openapi,
     quota_sets,
     remote_consoles,
     server_actions,
@@ -78,6 +79,7 @@ def P(path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str
 
     route = Route(path, guarded, methods=[method], name=endpoint.__qualname__)
     route.policy_rule = rule  # type: ignore[attr-defined]
+    route.handler = endpoint  # type: ignore[attr-defined]  # for the OpenAPI document
     return route
 
 
@@ -302,6 +304,7 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
         routes=[R("/healthz", health.healthz, methods=["GET"]),
                 R("/readyz", health.readyz, methods=["GET"]),
                 R("/metrics", metrics.show, methods=["GET"]),
+                R("/openapi.json", openapi.serve, methods=["GET"]),
                 R("/identity", identity.versions, methods=["GET"]),
                 Mount("/identity", routes=identity.routes()),
                 R("/openstack", metadata.versions, methods=["GET"]),

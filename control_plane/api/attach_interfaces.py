@@ -66,6 +66,7 @@ async def show(request: Request) -> Response:
     return common.JSON({"interfaceAttachment": port})
 
 
+@common.request_body(schema.create, optional=True)
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     server_id = str(await servers.visible_server_id(request, ctx))

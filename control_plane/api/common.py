@@ -199,3 +199,24 @@ def parse_changes_since(raw: str) -> dt.datetime:
 
 def not_found(kind: str, item: str) -> NotFound:
     return NotFound(f"{kind} {item} could not be found.")
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def request_body(*schemas: dict[str, Any], note: str | None = None,
+                 optional: bool = False) -> Callable[[Handler], Handler]:
+    """Declare the JSON Schema(s) a handler validates its body with (``body(request, s)``).
+
+    Only a declaration: the OpenAPI document (api/openapi.py) publishes these very
+    objects. Several schemas mean the handler picks one (by microversion: newest first);
+    ``note`` says how; ``optional`` when an empty body is accepted.
+    """
+
+    def declare(handler: Handler) -> Handler:
+        handler.request_schemas = schemas  # type: ignore[attr-defined]
+        handler.request_note = note  # type: ignore[attr-defined]
+        handler.request_optional = optional  # type: ignore[attr-defined]
+        return handler
+
+    return declare

@@ -154,6 +154,7 @@ def _number(value: Any, name: str, minimum: int, maximum: int = 2**31 - 1) -> in
     return number
 
 
+@common.request_body(schema.create)
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     f = (await common.body(request, schema.create))["flavor"]
@@ -208,6 +209,7 @@ async def access_list(request: Request) -> Response:
     return common.JSON(_access_body(row))
 
 
+@common.request_body(schema.access_action)
 async def action(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.access_action)
@@ -254,6 +256,7 @@ def _specs(value: dict[str, Any]) -> dict[str, str]:
     return specs
 
 
+@common.request_body(schema.extra_specs)
 async def extra_specs_create(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.extra_specs)
@@ -263,6 +266,7 @@ async def extra_specs_create(request: Request) -> Response:
     return common.JSON(data)
 
 
+@common.request_body(schema.extra_spec_item)
 async def extra_spec_update(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.extra_spec_item)

@@ -173,16 +173,19 @@ async def _write(request: Request, metadata: dict[str, str], replace: bool) -> d
     return result
 
 
+@common.request_body(schema.metadata)
 async def metadata_update(request: Request) -> Response:
     data = await common.body(request, schema.metadata)
     return common.JSON({"metadata": await _write(request, data["metadata"], replace=False)})
 
 
+@common.request_body(schema.metadata)
 async def metadata_replace(request: Request) -> Response:
     data = await common.body(request, schema.metadata)
     return common.JSON({"metadata": await _write(request, data["metadata"], replace=True)})
 
 
+@common.request_body(schema.meta_item)
 async def metadata_set_item(request: Request) -> Response:
     data = await common.body(request, schema.meta_item)
     key = request.path_params["key"]

@@ -63,6 +63,9 @@ async def show(request: Request) -> Response:
     return common.JSON({"keypair": out})
 
 
+@common.request_body(schema.create_v210, schema.create_v22, schema.create,
+                     note="2.10 and later: the first schema; 2.2 to 2.9: the second; "
+                          "2.1: the third")
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     if common.is_supported(request, "2.10"):

@@ -33,6 +33,8 @@ def _action(protocol: str) -> server_actions.ActionHandler:
     return handler
 
 
+@common.request_body(schema.create_v28, schema.create_v26,
+                     note="2.8 and later: the first schema; 2.6 and 2.7: the second")
 async def create(request: Request) -> Response:
     """POST /servers/{server_id}/remote-consoles (2.6+)."""
     ctx = common.context(request)

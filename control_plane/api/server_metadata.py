@@ -37,18 +37,21 @@ async def _set(request: Request, metadata: dict[str, str], replace: bool) -> Non
         request.path_params["server_id"], metadata, replace), common.context(request))
 
 
+@common.request_body(metadata_schema.metadata)
 async def create(request: Request) -> Response:
     data = await common.body(request, metadata_schema.metadata)
     await _set(request, data["metadata"], replace=False)
     return common.JSON({"metadata": await _metadata(request)})
 
 
+@common.request_body(metadata_schema.metadata)
 async def update_all(request: Request) -> Response:
     data = await common.body(request, metadata_schema.metadata)
     await _set(request, data["metadata"], replace=True)
     return common.JSON({"metadata": await _metadata(request)})
 
 
+@common.request_body(metadata_schema.meta_item)
 async def update(request: Request) -> Response:
     data = await common.body(request, metadata_schema.meta_item)
     key, meta = request.path_params["key"], data["meta"]

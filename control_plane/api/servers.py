@@ -366,6 +366,7 @@ def personality(items: list[dict[str, str]], quotas: dict[str, int]
     return tuple(out)
 
 
+@common.request_body(schema.create)
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.create)
@@ -423,6 +424,7 @@ async def create(request: Request) -> Response:
     return common.JSON(body, status_code=202, headers={"Location": links[0]["href"]})
 
 
+@common.request_body(schema.update)
 async def update(request: Request) -> Response:
     ctx = common.context(request)
     data = await common.body(request, schema.update)

@@ -59,6 +59,7 @@ async def show(request: Request) -> Response:
     return common.JSON({"volumeAttachment": render(row)})
 
 
+@common.request_body(schema.create)
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     server_id = str(await servers.visible_server_id(request, ctx))
@@ -71,6 +72,7 @@ async def create(request: Request) -> Response:
                                              "volumeId": volume_id, "device": device}})
 
 
+@common.request_body(schema.update)
 async def update(request: Request) -> Response:
     """Swap the attached volume for another (an admin's, or Cinder's, call)."""
     ctx = common.context(request)

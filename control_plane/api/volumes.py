@@ -119,6 +119,7 @@ async def show(request: Request) -> Response:
     return common.JSON({"volume": render_volume(row)})
 
 
+@common.request_body(schema.create)
 async def create(request: Request) -> Response:
     ctx = common.context(request)
     data = (await common.body(request, schema.create))["volume"]
@@ -171,6 +172,7 @@ async def snapshot_show(request: Request) -> Response:
     return common.JSON({"snapshot": render_snapshot(row)})
 
 
+@common.request_body(schema.snapshot_create)
 async def snapshot_create(request: Request) -> Response:
     ctx = common.context(request)
     data = (await common.body(request, schema.snapshot_create))["snapshot"]
