@@ -36,6 +36,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # control characters (C0, DEL, C1) and Unicode's line and paragraph separators: in a text
 # log line, any of them from a client (a path's %0a) could forge or hide a line
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -52,7 +53,16 @@ def escape(text: str) -> str:
 class TextFormatter(logging.Formatter):
     """Human text, one line per record whatever its message or fields hold: the message
     (with its arguments) and the context fields are escaped; a traceback, appended
-    after, keeps its lines."""
+    after, keeps its lines, each indented (so that no line of it, an exception's message
+    included, can pass for a record of its own)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        head, newline, tail = text.partition("\n")
+        if not newline:
+            return text
+        tail = _CONTROL_BUT_NEWLINE.sub(_escape_char, tail)
+        return head + "".join("\n    " + line for line in tail.split("\n"))
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = escape(record.message)

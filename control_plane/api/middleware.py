@@ -3,7 +3,8 @@
 Everything a request needs before routing is decided here and put in
 ``scope["state"]``: ``request_id``, ``api_version``, ``context``. Requests no handler
 could serve safely are refused here: a NUL character in the path or query string
-(400), a compute request body of a media type other than JSON (415). An exception no
+(400), a compute request of a media type other than JSON (415, as Nova), an identity
+request body of one (400, as Keystone). An exception no
 handler turned into a fault ends here too: logged once, with the request id, and
 answered with a computeFault that carries the request id headers.
 """
@@ -36,6 +37,18 @@ JSON_MEDIA_TYPES = frozenset({"", "text/plain", "application/json",
 def media_type(content_type: str) -> str:
     """``application/json; charset=utf-8`` -> ``application/json``."""
     return content_type.split(";", 1)[0].strip().lower()
+
+
+def _identity_refuses(path: str, content_type: str | None, body: bytes) -> bool:
+    """Keystone reads a request body as JSON only when the Content-Type is empty or JSON
+    (``application/json``, ``application/*+json``); any other body is a 400."""
+    p = _strip_prefix(path)
+    if not body or not (p == "/identity" or p.startswith("/identity/")):
+        return False
+    kind = media_type(content_type or "")
+    if content_type is None or not content_type.strip() or kind == "application/json":
+        return False
+    return not (kind.startswith("application/") and kind.endswith("+json"))
 
 
 def _has_nul(scope: Scope) -> bool:
@@ -208,6 +221,11 @@ class ComputeMiddleware:
                 await _send_json(send, 413, TooLarge().body(), extra)
                 return
             more = message.get("more_body", False)
+        if _identity_refuses(path, headers.get("content-type"), bytes(body)):
+            await _send_json(send, 400, _error_body(path, BadRequest(
+                "Expecting application/json in the Content-Type header of a request "
+                "with a body.")), extra)
+            return
         replayed = False
 
         async def replay() -> Message:
