@@ -135,6 +135,12 @@ class Settings:
     # seconds is down, and so are a compute worker's hosts (Nova's service_down_time)
     service_down_time: float = field(
         default_factory=lambda: float(os.environ.get("CONTROL_PLANE_SERVICE_DOWN_TIME", "60")))
+    # links and version documents name these endpoints, not whatever Host a client sent
+    # (Nova's compute_link_prefix, Glance's public_endpoint); unset: the request's own
+    compute_link_prefix: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_COMPUTE_LINK_PREFIX") or None)
+    image_public_endpoint: str | None = field(
+        default_factory=lambda: os.environ.get("CONTROL_PLANE_IMAGE_PUBLIC_ENDPOINT") or None)
 
     def __post_init__(self) -> None:
         if self.auth_strategy not in ("keystone", "keystone-external", "noauth"):

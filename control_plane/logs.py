@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -31,6 +32,45 @@ _CURRENT: ContextVar[Mapping[str, Any] | None] = ContextVar("control_plane_log_f
                                                             default=None)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+# control characters (C0, DEL, C1) and Unicode's line and paragraph separators: in a text
+# log line, any of them from a client (a path's %0a) could forge or hide a line
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n`` as ``\\x0a``),
+    and backslashes doubled, so an escape in the text cannot pass for one of ours."""
+    return _CONTROL.sub(_escape_char, text.replace("\\", "\\\\"))
+
+
+class TextFormatter(logging.Formatter):
+    """Human text, one line per record whatever its message or fields hold: the message
+    (with its arguments) and the context fields are escaped; a traceback, appended
+    after, keeps its lines, each indented (so that no line of it, an exception's message
+    included, can pass for a record of its own)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        head, newline, tail = text.partition("\n")
+        if not newline:
+            return text
+        tail = _CONTROL_BUT_NEWLINE.sub(_escape_char, tail)
+        return head + "".join("\n    " + line for line in tail.split("\n"))
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape(record.message)
+        for name in FIELDS:
+            value = record.__dict__.get(name)
+            if isinstance(value, str):
+                setattr(record, name, escape(value))
+        return super().formatMessage(record)
 
 
 def current() -> Mapping[str, Any]:
@@ -95,7 +135,7 @@ def configure(level: int = logging.INFO, fmt: str | None = None) -> logging.Hand
     if fmt not in ("text", "json"):
         raise ValueError(f"unknown CONTROL_PLANE_LOG_FORMAT {fmt!r} (text or json)")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(json_formatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(json_formatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
     for old in list(root.handlers):

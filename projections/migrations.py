@@ -32,11 +32,13 @@ _STATUS = {"ServerResizeScheduled": "migrating", "ServerResized": "finished",
 
 def flavor_number(flavor: dict[str, Any] | None) -> int | None:
     """Nova reports flavors by their internal integer id: the flavor id when it is a
-    number, else a stable 31-bit checksum of it."""
+    number the bigint columns hold, else a stable 31-bit checksum of it."""
     if not flavor:
         return None
     fid = str(flavor.get("id", ""))
-    return int(fid) if fid.isdigit() else zlib.crc32(fid.encode()) & 0x7FFFFFFF
+    if fid.isascii() and fid.isdigit() and int(fid) <= 2**63 - 1:
+        return int(fid)
+    return zlib.crc32(fid.encode()) & 0x7FFFFFFF
 
 
 class MigrationsProjection(Projection):

@@ -29,7 +29,7 @@ class VolumesProjection(Projection):
         project_id text NOT NULL,
         user_id text NOT NULL,
         status text NOT NULL,
-        size int NOT NULL,
+        size bigint NOT NULL,
         availability_zone text NOT NULL,
         display_name text,
         display_description text,
@@ -50,7 +50,7 @@ class VolumesProjection(Projection):
         user_id text NOT NULL,
         volume_id uuid NOT NULL,
         status text NOT NULL,
-        size int NOT NULL,
+        size bigint NOT NULL,
         display_name text,
         display_description text,
         created_at timestamptz NOT NULL,
@@ -59,6 +59,18 @@ class VolumesProjection(Projection):
     CREATE INDEX IF NOT EXISTS v_volume_snapshots_project_idx
         ON v_volume_snapshots (project_id, created_at);
     CREATE INDEX IF NOT EXISTS v_volume_snapshots_volume_idx ON v_volume_snapshots (volume_id);
+    -- sizes were int until the API bounded them; a volume accepted before that (up to
+    -- bigint) must still project, so existing tables are widened once
+    DO $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND column_name = 'size'
+                     AND table_name IN ('v_volumes', 'v_volume_snapshots')
+                     AND data_type = 'integer') THEN
+            ALTER TABLE v_volumes ALTER COLUMN size TYPE bigint;
+            ALTER TABLE v_volume_snapshots ALTER COLUMN size TYPE bigint;
+        END IF;
+    END $$;
     """
 
     @on("VolumeCreated")

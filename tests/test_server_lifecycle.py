@@ -476,7 +476,9 @@ async def test_admin_password_and_personality_reach_the_guest(system: System, ap
     assert_error(r, 403, "forbidden", "Personality file limit exceeded")
     r = await _act(api, sid, {"rebuild": {"imageRef": IMAGE, "personality": [
         {"path": "/x", "contents": "!!"}]}})
-    assert_error(r, 400, "badRequest", "Personality content for /x cannot be decoded")
+    # the schema's base64 format, as Nova's personality item schema
+    assert_error(r, 400, "badRequest",
+                 "Invalid input for field/attribute contents. Value: !!. '!!' is not a 'base64'")
     big = [{"path": "/x", "contents": "QUFB" * 4000}]
     r = await _act(api, sid, {"rebuild": {"imageRef": IMAGE, "personality": big}})
     assert_error(r, 403, "forbidden", "Personality file content exceeds maximum 10240")

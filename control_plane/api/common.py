@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -81,17 +83,80 @@ def _describe(value: Any) -> str:
     return orjson.dumps(value).decode() if isinstance(value, dict | list) else str(value)
 
 
-async def body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
-    """Parse the JSON body and validate it; Nova's messages for each failure."""
-    raw = await request.body()
+# JSON nested deeper than this is refused before validation (jsonschema recurses)
+MAX_DEPTH = 64
+
+
+def check_tree(data: Any) -> None:
+    """Refuse a body nested deeper than MAX_DEPTH, or with a NUL character in any key or
+    string (Postgres stores neither in text nor in jsonb): 400, before anything else."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise BadRequest(f"Malformed request body: nested deeper than {MAX_DEPTH} "
+                                 "levels")
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if "\x00" in key:
+                        raise BadRequest("Invalid input: a key contains a NUL character")
+                    stack.append((item, depth + 1))
+            else:
+                stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and "\x00" in value:
+            raise BadRequest("Invalid input: a value contains a NUL character")
+
+
+def _as_number(instance: Any) -> int | float | None:
+    """What ``minimum``/``maximum`` compare: numbers, and strings that read as one (as
+    Nova's validator does, so that ``"2147483648"`` meets the same bound as the integer)."""
+    if isinstance(instance, bool):
+        return None
+    if isinstance(instance, int | float):
+        return instance
+    if isinstance(instance, str):
+        for kind in (int, float):
+            try:
+                return kind(instance)
+            except ValueError:
+                continue
+    return None
+
+
+def _bound(original: Callable[..., Any]) -> Callable[..., Any]:
+    def check(validator: Any, limit: Any, instance: Any, schema: dict[str, Any]) -> Any:
+        number = _as_number(instance)
+        if number is None:
+            return
+        yield from original(validator, limit, number, schema)
+    return check
+
+
+Validator = jsonschema.validators.extend(jsonschema.Draft4Validator, {
+    "minimum": _bound(jsonschema.Draft4Validator.VALIDATORS["minimum"]),
+    "maximum": _bound(jsonschema.Draft4Validator.VALIDATORS["maximum"]),
+})
+
+
+def parse_json(raw: bytes) -> Any:
+    """The body as JSON (None for an empty one), checked by ``check_tree``; 400 if bad."""
     try:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
         raise BadRequest("Malformed request body") from None
+    check_tree(data)
+    return data
+
+
+async def body(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """Parse the JSON body and validate it; Nova's messages for each failure."""
+    raw = await request.body()
+    data = parse_json(raw)
     if data is None:
         raise BadRequest("The request body is missing or is not valid JSON.") if not raw \
             else BadRequest("Malformed request body")
-    validator = jsonschema.Draft4Validator(schema, format_checker=FORMATS)
+    validator = Validator(schema, format_checker=FORMATS)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         path = list(error.absolute_path)
@@ -120,12 +185,25 @@ def _is_uuid(value: object) -> bool:
     return True
 
 
+@FORMATS.checks("base64", raises=ValueError)  # binascii.Error is one
+def _is_base64(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    base64.b64decode(value, validate=True)
+    return True
+
+
 def base_url(request: Request) -> str:
-    """The compute endpoint's root, e.g. http://host:8774/ or http://host/compute/."""
-    root = str(request.base_url)
-    if request.url.path.startswith("/compute/") or request.url.path == "/compute":
-        root += "compute/"
-    return root
+    """The compute endpoint's root, e.g. http://host:8774/ or http://host/compute/.
+
+    With ``CONTROL_PLANE_COMPUTE_LINK_PREFIX`` set, its scheme and host replace the
+    request's, and its path goes before the request's, as Nova's compute_link_prefix."""
+    path = "/compute/" if request.url.path.startswith("/compute/") or \
+        request.url.path == "/compute" else "/"
+    prefix = deps(request).settings.compute_link_prefix
+    if prefix:
+        return prefix.rstrip("/") + path
+    return str(request.base_url).rstrip("/") + path
 
 
 def links(request: Request, collection: str, item_id: str) -> list[dict[str, str]]:
@@ -148,15 +226,35 @@ def next_link(request: Request, collection: str, marker: str) -> dict[str, str]:
     return {"rel": "next", "href": f"{root}v2.1/{prefix}{collection}?{query}"}
 
 
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+_DECIMAL = re.compile(r"^\s*[-+]?[0-9]+\s*$")
+
+
+def int_param(request: Request, name: str, minimum: int = -INT32_MAX - 1,
+              maximum: int = INT32_MAX, message: str | None = None) -> int | None:
+    """An integer query parameter (None if absent): 400 unless it is a decimal integer
+    within [minimum, maximum], the range the column it is compared with can hold."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not _DECIMAL.match(raw):
+        raise BadRequest(message or f"Invalid input received: {name} must be an integer")
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise BadRequest(message or f"Invalid input received: {name} must be an integer "
+                                    f"between {minimum} and {maximum}")
+    return value
+
+
 def page_limit(request: Request) -> int:
     max_limit = deps(request).settings.max_limit
     raw = request.query_params.get("limit")
     if raw is None:
         return max_limit
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest("Invalid input received: limit must be an integer") from None
+    if not _DECIMAL.match(raw):
+        raise BadRequest("Invalid input received: limit must be an integer")
+    value = int(raw)
     if value < 0:
         raise BadRequest("Invalid input received: limit must be >= 0")
     return min(value, max_limit)
@@ -190,10 +288,13 @@ def isotime(value: dt.datetime | None) -> str | None:
 def parse_changes_since(raw: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        # a time that is not a time in UTC (9999-12-31T23:59:59-23:59) is refused here,
+        # not by the database
+        value = value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise BadRequest("Invalid changes-since value") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
     return value
 
 

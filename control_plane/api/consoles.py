@@ -19,9 +19,12 @@ from control_plane.tokens import unseal
 def _console_id(request: Request) -> int:
     raw = request.path_params["console_id"]
     try:
-        return int(raw)
+        console_id = int(raw)
     except ValueError:
         raise NotFound(f"Console {raw} could not be found.") from None
+    if not 0 <= console_id <= 2**63 - 1:  # what the bigint id column holds
+        raise NotFound(f"Console {raw} could not be found.")
+    return console_id
 
 
 async def _console(request: Request, ctx: RequestContext) -> asyncpg.Record:

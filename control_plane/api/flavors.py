@@ -60,13 +60,9 @@ async def find(conn: asyncpg.Connection, flavor_id: str, ctx: RequestContext) ->
 
 
 def _int_filter(request: Request, name: str, label: str) -> int | None:
+    """minRam/minDisk: an integer the int column can be compared with, else 400."""
     raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid {label} filter [{raw}]") from None
+    return common.int_param(request, name, message=f"Invalid {label} filter [{raw}]")
 
 
 async def _list(request: Request, detail: bool) -> Response:

@@ -63,7 +63,8 @@ def _visible(ctx: RequestContext, args: list[Any]) -> str:
 
 
 async def versions(request: Request) -> Response:
-    root = f"{request.base_url}image/"
+    endpoint = common.deps(request).settings.image_public_endpoint
+    root = endpoint.rstrip("/") + "/" if endpoint else f"{request.base_url}image/"
     values = [{"id": v, "status": "CURRENT" if v == "v2.16" else "SUPPORTED",
                "links": [{"rel": "self", "href": f"{root}v2/"}]}
               for v in ("v2.16", "v2.0")]
@@ -82,10 +83,13 @@ async def index(request: Request) -> Response:
         if key in q:
             args.append(q[key])
             where.append(f"{key} = ${len(args)}")
-    try:
-        limit = min(int(q.get("limit", "25")), 1000)
-    except ValueError:
+    raw_limit = q.get("limit", "25").strip()
+    digits = raw_limit.removeprefix("-")
+    if not digits.isascii() or not digits.isdigit():
         return _error(400, "Bad Request", "limit param must be an integer")
+    if raw_limit.startswith("-"):
+        return _error(400, "Bad Request", "limit param must be positive")
+    limit = min(int(raw_limit), 1000)
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(
             f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
@@ -100,7 +104,7 @@ async def index(request: Request) -> Response:
     page = rows[:limit]
     body: dict[str, Any] = {"images": [render(r) for r in page], "first": "/v2/images",
                             "schema": "/v2/schemas/images"}
-    if len(rows) > limit:
+    if page and len(rows) > limit:
         body["next"] = f"/v2/images?marker={page[-1]['id']}&limit={limit}"
     return common.JSON(body)
 

@@ -30,8 +30,10 @@ def instant(raw: str | None) -> dt.datetime | None:
     if raw is None:
         return None
     try:
-        return history.parse_instant(raw)
-    except ValueError:
+        when = history.parse_instant(raw)
+        # a time the database (and UTC) can hold: years 1 to 9999
+        return when.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise BadRequest(f"Invalid as_of value: {raw!r}; expected an ISO 8601 time, 'now' "
                          "or a relative time such as -5m") from None
 

@@ -21,7 +21,11 @@ _PROGRESS = {"active": 100, "queued": 25, "saving": 50}
 
 
 def _glance_url(request: Request) -> str:
-    """Nova's default glance endpoint: http://<glance host>:9292 (the API host here)."""
+    """The image endpoint (``CONTROL_PLANE_IMAGE_PUBLIC_ENDPOINT``), else Nova's default
+    glance endpoint: http://<glance host>:9292 (the API host here)."""
+    endpoint = common.deps(request).settings.image_public_endpoint
+    if endpoint:
+        return endpoint.rstrip("/")
     host = request.url.hostname or "localhost"
     return f"http://[{host}]:9292" if ":" in host else f"http://{host}:9292"
 
@@ -100,11 +104,9 @@ async def _list(request: Request, detail: bool) -> Response:
         args.append(common.parse_changes_since(q["changes-since"]))
         where.append(f"updated_at >= ${len(args)}")
     for name, col in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        if name in q:
-            try:
-                args.append(int(q[name]))
-            except ValueError:
-                raise BadRequest(f"Invalid {name} filter [{q[name]}]") from None
+        value = common.int_param(request, name, message=f"Invalid {name} filter [{q.get(name)}]")
+        if value is not None:
+            args.append(value)
             where.append(f"{col} >= ${len(args)}")
     async with common.deps(request).pool.acquire() as conn:
         rows = await conn.fetch(

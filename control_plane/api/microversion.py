@@ -50,19 +50,38 @@ MIN_VERSION = APIVersion(2, 1)
 MAX_VERSION = APIVersion(2, 14)
 
 
+def _from_standard_header(value: str) -> str | None:
+    """The compute entry of ``OpenStack-API-Version: compute 2.5, volume 3.0``; None if
+    the header names no compute version. An entry that is not ``<service> <version>``
+    is malformed (400), as is a second compute entry."""
+    found: str | None = None
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        parts = item.split()
+        if len(parts) != 2:
+            raise BadRequest(f"Invalid OpenStack-API-Version header entry {item.strip()!r}: "
+                             "expected '<service type> <version>', e.g. 'compute 2.1'.")
+        if parts[0].lower() == "compute":
+            if found is not None:
+                raise BadRequest("OpenStack-API-Version names the compute version twice.")
+            found = parts[1]
+    return found
+
+
 def negotiate(headers: dict[str, str]) -> APIVersion:
-    """Pick the request's version from OpenStack-API-Version, then the legacy header."""
+    """Pick the request's version from OpenStack-API-Version, then the legacy header.
+
+    No version asked for means the minimum; ``latest`` the maximum; anything that is
+    not ``Major.Minor`` is 400, a version outside the supported range 406 (as Nova)."""
     requested: str | None = None
     new = headers.get("openstack-api-version")
-    if new:
-        for item in new.split(","):
-            parts = item.strip().split()
-            if len(parts) == 2 and parts[0].lower() == "compute":
-                requested = parts[1]
-                break
+    if new is not None and new.strip():
+        requested = _from_standard_header(new)
     if requested is None:
-        requested = headers.get("x-openstack-nova-api-version")
-    if not requested:
+        legacy = headers.get("x-openstack-nova-api-version")
+        requested = legacy if legacy is not None and legacy.strip() else None
+    if requested is None:
         return MIN_VERSION
     if requested.strip().lower() == "latest":
         return MAX_VERSION

@@ -1,12 +1,19 @@
 """Pure ASGI middleware: request ids, body size limit, auth, microversion negotiation.
 
 Everything a request needs before routing is decided here and put in
-``scope["state"]``: ``request_id``, ``api_version``, ``context``.
+``scope["state"]``: ``request_id``, ``api_version``, ``context``. Requests no handler
+could serve safely are refused here: a NUL character in the path or query string
+(400), a compute request of a media type other than JSON (415, as Nova), an identity
+request body of one (400, as Keystone). An exception no
+handler turned into a fault ends here too: logged once, with the request id, and
+answered with a computeFault that carries the request id headers.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,10 +22,50 @@ from control_plane.api import microversion
 from control_plane.auth import Authenticator
 from control_plane.config import Settings
 from control_plane.context import RequestContext, new_request_id
-from control_plane.faults import Fault, TooLarge
+from control_plane.faults import BadRequest, Fault, TooLarge, UnsupportedMediaType
+
+log = logging.getLogger(__name__)
 
 VERSIONED_PREFIXES = ("/v2.1/", "/v2/")
 VARY = b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"
+# what Nova reads as JSON: its two media types, and none (a missing header, an empty one,
+# or text/plain, the default of many HTTP libraries); anything else is 415
+JSON_MEDIA_TYPES = frozenset({"", "text/plain", "application/json",
+                              "application/vnd.openstack.compute+json"})
+
+
+def media_type(content_type: str) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _identity_refuses(path: str, content_type: str | None, body: bytes) -> bool:
+    """Keystone reads a request body as JSON only when the Content-Type is empty or JSON
+    (``application/json``, ``application/*+json``); any other body is a 400."""
+    p = _strip_prefix(path)
+    if not body or not (p == "/identity" or p.startswith("/identity/")):
+        return False
+    kind = media_type(content_type or "")
+    if content_type is None or not content_type.strip() or kind == "application/json":
+        return False
+    return not (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL character in the path or the query string (raw or percent-encoded)."""
+    return "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(
+        scope.get("query_string", b""))
+
+
+def _error_body(path: str, fault: Fault) -> Any:
+    """A fault in the shape of the API the path belongs to: Keystone's, Glance's, Nova's."""
+    p = _strip_prefix(path)
+    if p == "/identity" or p.startswith("/identity/"):
+        return {"error": {"code": fault.code, "title": fault.title,
+                          "message": fault.message}}
+    if p == "/image" or p.startswith("/image/"):
+        return {"code": fault.code, "title": fault.title, "message": fault.message}
+    return fault.body()
 
 
 def _strip_prefix(path: str) -> str:
@@ -94,13 +141,36 @@ class ComputeMiddleware:
             return
         # chosen by the outer ObserveMiddleware (bound to the logs), else here
         request_id = scope.get("state", {}).get("request_id") or new_request_id()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope["headers"]}
         extra: list[tuple[bytes, bytes]] = [
             (b"x-openstack-request-id", request_id.encode()),
             (b"x-compute-request-id", request_id.encode()),
         ]
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, tracked, request_id, extra)
+        except Exception:
+            # the one place an unexpected error is logged (once, with the request id the
+            # outer ObserveMiddleware bound) and answered; nothing re-raises it
+            log.exception("unexpected error in %s %s", scope.get("method"), scope["path"])
+            if not started:
+                await _send_json(send, 500, _error_body(scope["path"], Fault()), extra)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str,
+                     extra: list[tuple[bytes, bytes]]) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope["headers"]}
         path = scope["path"]
+        if _has_nul(scope):
+            await _send_json(send, 400, _error_body(path, BadRequest(
+                "Invalid input: the URL contains a NUL character")), extra)
+            return
         versioned = _strip_prefix(path).startswith(VERSIONED_PREFIXES) or \
             _strip_prefix(path).rstrip("/") in ("/v2.1", "/v2")
         state = scope.setdefault("state", {})
@@ -134,6 +204,11 @@ class ComputeMiddleware:
                 (b"vary", VARY),
             ]
 
+        if versioned and media_type(headers.get("content-type", "")) not in JSON_MEDIA_TYPES:
+            await _send_json(send, 415, UnsupportedMediaType("Unsupported Content-Type")
+                             .body(), extra)
+            return
+
         limit = self.settings.max_body_bytes
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -150,6 +225,11 @@ class ComputeMiddleware:
                 await _send_json(send, 413, TooLarge().body(), extra)
                 return
             more = message.get("more_body", False)
+        if _identity_refuses(path, headers.get("content-type"), bytes(body)):
+            await _send_json(send, 400, _error_body(path, BadRequest(
+                "Expecting application/json in the Content-Type header of a request "
+                "with a body.")), extra)
+            return
         replayed = False
 
         async def replay() -> Message:

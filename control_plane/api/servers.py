@@ -189,6 +189,16 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on", "t", "y")
 
 
+def _regex(q: Any, key: str) -> str:
+    """A regular expression filter (name, ip, ip6): 400 unless Python reads it (Postgres
+    may still refuse one Python reads: ``_list`` answers that with 400 too)."""
+    try:
+        re.compile(q[key])
+    except (re.error, OverflowError, RecursionError):
+        raise BadRequest(f"Invalid regular expression in {key}: {q[key]}") from None
+    return str(q[key])
+
+
 def _query(request: Request, ctx: RequestContext, detail: bool
            ) -> tuple[str, list[Any], str]:
     """WHERE clause, its arguments and ORDER BY for the list filters in the query string."""
@@ -232,11 +242,7 @@ def _query(request: Request, ctx: RequestContext, detail: bool
         where.append("NOT deleted")
 
     if "name" in q:
-        try:
-            re.compile(q["name"])
-        except re.error:
-            raise BadRequest(f"Invalid regular expression in name: {q['name']}") from None
-        where.append(f"name ~ {arg(q['name'])}")
+        where.append(f"name ~ {arg(_regex(q, 'name'))}")
     if "image" in q:
         where.append(f"image_ref = {arg(q['image'].rstrip('/').rsplit('/', 1)[-1])}")
     if "flavor" in q:
@@ -255,7 +261,7 @@ def _query(request: Request, ctx: RequestContext, detail: bool
         if key in q and (ctx.is_admin or key == "ip" or common.is_supported(request, "2.5")):
             where.append(
                 f"EXISTS (SELECT 1 FROM jsonb_each(addresses) n, jsonb_array_elements(n.value) a"
-                f" WHERE a->>'version' = '{col}' AND a->>'addr' ~ {arg(q[key])})"
+                f" WHERE a->>'version' = '{col}' AND a->>'addr' ~ {arg(_regex(q, key))})"
             )
     if "user_id" in q and ctx.is_admin:
         where.append(f"user_id = {arg(q['user_id'])}")
@@ -283,8 +289,13 @@ async def _list(request: Request, detail: bool) -> Response:
     sql_limit = "" if "marker" in request.query_params else \
         f" LIMIT {common.page_limit(request)}"
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM v_servers WHERE {where} ORDER BY {order}{sql_limit}", *args)
+        try:
+            rows = await conn.fetch(
+                f"SELECT * FROM v_servers WHERE {where} ORDER BY {order}{sql_limit}", *args)
+        except (asyncpg.InvalidRegularExpressionError,
+                asyncpg.ProgramLimitExceededError) as e:
+            # a filter Python reads as a regular expression but Postgres does not
+            raise BadRequest(f"Invalid regular expression in filter: {e}") from None
     page = common.paginate(request, rows, _server_id)
     view = View.of(request, ctx)
     if detail:

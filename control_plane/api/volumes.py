@@ -66,11 +66,9 @@ def render_snapshot(row: asyncpg.Record) -> dict[str, Any]:
 
 def limited(request: Request, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
     """Nova's offset/limit paging of proxied lists."""
-    raw = request.query_params.get("offset", "0")
-    try:
-        offset = int(raw)
-    except ValueError:
-        raise BadRequest("offset param must be an integer") from None
+    offset = common.int_param(request, "offset", minimum=-common.INT64_MAX,
+                              maximum=common.INT64_MAX,
+                              message="offset param must be an integer") or 0
     if offset < 0:
         raise BadRequest("offset param must be positive")
     return rows[offset:offset + common.page_limit(request)]

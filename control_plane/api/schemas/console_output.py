@@ -15,6 +15,7 @@ get_console_output: dict[str, Any] = {
                     "type": ["integer", "string", "null"],
                     "pattern": "^-?[0-9]+$",
                     "minimum": -1,
+                    "maximum": 2**31 - 1,
                 },
             },
             "additionalProperties": False,

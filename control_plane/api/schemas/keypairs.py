@@ -30,4 +30,5 @@ create_v22["properties"]["keypair"]["properties"]["type"] = {
 }
 
 create_v210 = copy.deepcopy(create_v22)
-create_v210["properties"]["keypair"]["properties"]["user_id"] = {"type": "string"}
+create_v210["properties"]["keypair"]["properties"]["user_id"] = {"type": "string",
+                                                                "maxLength": 255}

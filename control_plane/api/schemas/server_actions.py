@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from control_plane.api.schemas import types
+
 reboot: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -55,11 +57,11 @@ def rebuild() -> dict[str, Any]:
             "rebuild": {
                 "type": "object",
                 "properties": {
-                    "imageRef": {"type": "string"},
+                    "imageRef": servers.image_ref,
                     "name": servers.name,
                     "adminPass": {"type": "string"},
                     "metadata": servers.metadata,
-                    "personality": {"type": "array"},
+                    "personality": types.personality,
                     "accessIPv4": servers.ipv4,
                     "accessIPv6": servers.ipv6,
                     "OS-DCF:diskConfig": servers.disk_config,
@@ -80,7 +82,8 @@ resize: dict[str, Any] = {
         "resize": {
             "type": "object",
             "properties": {
-                "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+                "flavorRef": {"type": ["string", "integer"], "minLength": 1,
+                              "maxLength": 255, "minimum": 0, "maximum": 2**63 - 1},
                 "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
             },
             "required": ["flavorRef"],
@@ -132,9 +135,8 @@ def create_backup() -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "name": servers.name,
-                "backup_type": {"type": "string"},
-                "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$",
-                             "minimum": 0},
+                "backup_type": types.string(),
+                "rotation": types.int_like(0),
                 "metadata": servers.metadata,
             },
             "required": ["name", "backup_type", "rotation"],

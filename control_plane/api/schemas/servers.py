@@ -4,40 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from control_plane.api.schemas import types
+from control_plane.api.schemas.attach_interfaces import ip_address
+
 name: dict[str, Any] = {
     "type": "string", "minLength": 1, "maxLength": 255,
     "pattern": r"^(?![\s])[\s\S]*(?<![\s])$",
 }
-metadata: dict[str, Any] = {
-    "type": "object",
-    "patternProperties": {
-        "^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255},
-    },
-    "additionalProperties": False,
-}
+metadata: dict[str, Any] = types.metadata
 ipv4: dict[str, Any] = {"type": "string", "format": "ipv4"}
 ipv6: dict[str, Any] = {"type": "string", "format": "ipv6"}
 disk_config: dict[str, Any] = {"type": "string", "enum": ["AUTO", "MANUAL"]}
 positive_int: dict[str, Any] = {
     "type": ["integer", "string"], "pattern": "^[0-9]*$", "minimum": 1, "minLength": 1,
+    "maximum": types.INT32_MAX,
 }
+image_ref: dict[str, Any] = types.string()
+flavor_ref: dict[str, Any] = {"type": ["string", "integer"], "minLength": 1, "maxLength": 255,
+                              "minimum": 0, "maximum": 2**63 - 1}
 
 _bdm_v2: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "uuid": {"type": "string"},
+        "uuid": {"type": "string", "minLength": 1, "maxLength": 255,
+                 "pattern": "^[a-zA-Z0-9._-]*$"},
         "source_type": {"type": "string", "enum": ["volume", "image", "snapshot", "blank"]},
         "destination_type": {"type": "string", "enum": ["local", "volume"]},
-        "boot_index": {"type": ["integer", "string", "null"]},
-        "delete_on_termination": {"type": ["boolean", "string"]},
-        "volume_size": {"type": ["integer", "string", "null"]},
-        "device_name": {"type": "string"},
-        "device_type": {"type": "string"},
-        "disk_bus": {"type": "string"},
-        "guest_format": {"type": "string"},
+        "boot_index": {"type": ["integer", "string", "null"], "pattern": "^-?[0-9]+$",
+                       "minimum": -types.INT32_MAX - 1, "maximum": types.INT32_MAX},
+        "delete_on_termination": {"type": ["boolean", "string"], "maxLength": 255},
+        "volume_size": {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$",
+                        "minimum": 1, "maximum": types.INT32_MAX},
+        "device_name": {"type": "string", "minLength": 1, "maxLength": 255,
+                        "pattern": "^[a-zA-Z0-9._/-]*$"},
+        "device_type": types.string(),
+        "disk_bus": types.string(),
+        "guest_format": types.string(),
         "no_device": {},
-        "tag": {"type": "string"},
-        "volume_type": {"type": ["string", "null"]},
+        "tag": types.string(60),
+        "volume_type": {"type": ["string", "null"], "maxLength": 255},
     },
     "additionalProperties": False,
 }
@@ -49,8 +54,8 @@ create: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "name": name,
-                "imageRef": {"type": "string"},
-                "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+                "imageRef": image_ref,
+                "flavorRef": flavor_ref,
                 "adminPass": {"type": "string"},
                 "metadata": metadata,
                 "networks": {
@@ -58,9 +63,9 @@ create: dict[str, Any] = {
                     "items": {
                         "type": "object",
                         "properties": {
-                            "fixed_ip": {"type": "string"},
-                            "port": {"type": ["string", "null"]},
-                            "uuid": {"type": "string"},
+                            "fixed_ip": ip_address,
+                            "port": {"type": ["string", "null"], "maxLength": 255},
+                            "uuid": types.string(),
                         },
                         "additionalProperties": False,
                     },
@@ -68,18 +73,10 @@ create: dict[str, Any] = {
                 "OS-DCF:diskConfig": disk_config,
                 "accessIPv4": ipv4,
                 "accessIPv6": ipv6,
-                "personality": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"path": {"type": "string"},
-                                       "contents": {"type": "string"}},
-                        "additionalProperties": False,
-                    },
-                },
+                "personality": types.personality,
                 "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
                 "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
-                "block_device_mapping": {"type": "array"},
+                "block_device_mapping": {"type": "array", "items": {"type": "object"}},
                 "block_device_mapping_v2": {"type": "array", "items": _bdm_v2},
                 "config_drive": {"type": ["boolean", "string"]},
                 "min_count": positive_int,
@@ -89,7 +86,7 @@ create: dict[str, Any] = {
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "properties": {"name": {"type": "string"}},
+                        "properties": {"name": types.string()},
                         "additionalProperties": False,
                     },
                 },

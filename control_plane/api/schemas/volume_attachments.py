@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 # what Nova's block_device.match_device() accepts
-device: dict[str, Any] = {"type": ["string", "null"],
+device: dict[str, Any] = {"type": ["string", "null"], "maxLength": 255,
                           "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}
 _volume_id: dict[str, Any] = {"type": "string", "format": "uuid"}
 
@@ -38,8 +38,8 @@ attach_action: dict[str, Any] = {
             "properties": {
                 "volume_id": _volume_id,
                 "device": device,
-                "disk_bus": {"type": ["string", "null"]},
-                "device_type": {"type": ["string", "null"]},
+                "disk_bus": {"type": ["string", "null"], "maxLength": 255},
+                "device_type": {"type": ["string", "null"], "maxLength": 255},
             },
             "required": ["volume_id"],
             "additionalProperties": False,

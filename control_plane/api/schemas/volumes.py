@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from control_plane.api.schemas import types
 from control_plane.api.schemas.server_lifecycle import boolean
 
 create: dict[str, Any] = {
@@ -12,15 +13,14 @@ create: dict[str, Any] = {
         "volume": {
             "type": "object",
             "properties": {
-                "volume_type": {"type": "string"},
-                "metadata": {"type": "object", "properties": {},
-                             "additionalProperties": True},
-                "snapshot_id": {"type": "string"},
-                "size": {"type": ["integer", "string"], "pattern": "^[0-9]+$",
-                         "minimum": 1},
-                "availability_zone": {"type": "string"},
-                "display_name": {"type": "string"},
-                "display_description": {"type": "string"},
+                "volume_type": types.string(),
+                "metadata": types.metadata,
+                "snapshot_id": types.string(),
+                # v_volumes.size is an int, as Cinder's own column
+                "size": types.int_like(1),
+                "availability_zone": types.string(),
+                "display_name": types.string(),
+                "display_description": types.string(),
             },
             "required": ["size"],
             "additionalProperties": False,
@@ -36,10 +36,10 @@ snapshot_create: dict[str, Any] = {
         "snapshot": {
             "type": "object",
             "properties": {
-                "volume_id": {"type": "string"},
+                "volume_id": types.string(),
                 "force": boolean,
-                "display_name": {"type": "string"},
-                "display_description": {"type": "string"},
+                "display_name": types.string(),
+                "display_description": types.string(),
             },
             "required": ["volume_id"],
             "additionalProperties": False,
