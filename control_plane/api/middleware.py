@@ -12,6 +12,7 @@ answered with a computeFault that carries the request id headers.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -61,7 +62,7 @@ def _error_body(path: str, fault: Fault) -> Any:
     """A fault in the shape of the API the path belongs to: Keystone's, Glance's, Nova's."""
     p = _strip_prefix(path)
     if p == "/identity" or p.startswith("/identity/"):
-        return {"error": {"code": fault.code, "title": fault.title,
+        return {"error": {"code": fault.code, "title": HTTPStatus(fault.code).phrase,
                           "message": fault.message}}
     if p == "/image" or p.startswith("/image/"):
         return {"code": fault.code, "title": fault.title, "message": fault.message}
