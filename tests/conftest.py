@@ -33,10 +33,6 @@ def NOAUTH() -> Settings:
 IMAGE_ALT = "0b2c1a7e-9d3f-4c55-8e6a-3f1d2c4b5a69"
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, _query = url.partition("?")
-    root = base.rsplit("/", 1)[0]
-    return f"{root}/{name}" + (f"?{_query}" if _query else "")
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +46,7 @@ async def template_db(server_url: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     await admin.execute(f'CREATE DATABASE "{name}"')
-    system = await open_system(_with_db(server_url, name), NOAUTH(), pool_size=4)
+    system = await open_system(db.with_database(server_url, name), NOAUTH(), pool_size=4)
     await system.close()
     try:
         yield name
@@ -68,7 +64,7 @@ async def scratch_database(server_url: str, template: str | None = None
     copy = f' TEMPLATE "{template}"' if template else ""
     await admin.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
-        yield _with_db(server_url, name)
+        yield db.with_database(server_url, name)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
