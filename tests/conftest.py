@@ -35,6 +35,14 @@ IMAGE_ALT = "0b2c1a7e-9d3f-4c55-8e6a-3f1d2c4b5a69"
 
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers: a test that needs Postgres (any fixture built on ``server_url``) is marked
+    ``integration``, so ``pytest -m "not integration"`` runs the fast tier alone."""
+    for item in items:
+        if "server_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     return os.environ.get("DATABASE_URL") or db.embedded_database_url()

@@ -17,10 +17,11 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from control_plane import db
 from control_plane.bootstrap import System, open_system
 from control_plane.domain.base import replay
 from control_plane.domain.server import Server
-from tests.conftest import IMAGE, IMAGE_ALT, NOAUTH, Api, _with_db, fake_driver, wait_hosts
+from tests.conftest import IMAGE, IMAGE_ALT, NOAUTH, Api, fake_driver, wait_hosts
 
 ACTIONS: list[tuple[str, Any]] = [
     ("os-stop", None), ("os-start", None), ("reboot", {"type": "SOFT"}),
@@ -57,7 +58,7 @@ async def _scenario(server_url: str, template: str, steps: list[int]) -> None:
     name = f"cp_p_{uuid.uuid4().hex[:12]}"
     admin_conn = await asyncpg.connect(server_url)
     await admin_conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    system = await open_system(_with_db(server_url, name), NOAUTH(), pool_size=6)
+    system = await open_system(db.with_database(server_url, name), NOAUTH(), pool_size=6)
     try:
         system.start_scheduler()
         system.start_compute(fake_driver(), "fake")
