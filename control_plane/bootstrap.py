@@ -104,26 +104,53 @@ async def open_system(dsn: str, settings: Settings | None = None, *, seed: bool 
                       pool_size: int = 20) -> System:
     settings = settings or Settings()
     pool = await db.create_pool(dsn, max_size=pool_size)
-    async with pool.acquire() as conn:
-        await migrations.migrate(conn)
-    projections = all_projections()
-    store = EventStore(pool, inline=list(projections), upcaster=upcast)
-    runner = ProjectionRunner(store, projections)
-    await runner.create_schemas()
-    await runner.catch_up()
     notifier = Notifier(dsn)
-    await notifier.start()
-    bus = MessageBus(Deps(store, pool, settings))
-    authenticator = Authenticator(pool, TokenProvider())
     external = None
-    if settings.auth_strategy == "keystone-external" and settings.keystone_url:
-        external = ExternalKeystone(settings.keystone_url, settings.keystone_service_token)
-    system = System(dsn, pool, store, notifier, bus, runner, settings, authenticator,
-                    policy_for(settings.policy_file), external)
-    if seed:
-        await seed_defaults(system)
-        await seed_identity(system)
+    try:
+        async with pool.acquire() as conn:
+            await migrations.migrate(conn)
+        projections = all_projections()
+        store = EventStore(pool, inline=list(projections), upcaster=upcast)
+        runner = ProjectionRunner(store, projections)
+        await runner.create_schemas()
+        await runner.catch_up()
+        await notifier.start()
+        bus = MessageBus(Deps(store, pool, settings))
+        authenticator = Authenticator(pool, TokenProvider())
+        if settings.auth_strategy == "keystone-external" and settings.keystone_url:
+            external = ExternalKeystone(settings.keystone_url,
+                                        settings.keystone_service_token)
+        system = System(dsn, pool, store, notifier, bus, runner, settings, authenticator,
+                        policy_for(settings.policy_file), external)
+        if seed:
+            await seed_defaults(system)
+            await seed_identity(system)
+    except BaseException:  # nothing half-open is left behind (the caller may try again)
+        with contextlib.suppress(Exception):
+            await notifier.stop()
+            if external is not None:
+                await external.close()
+        pool.terminate()
+        raise
     return system
+
+
+async def open_system_retrying(dsn: str, settings: Settings | None = None, *,
+                               attempts: int = 30, timeout: float = 120.0) -> System:
+    """``open_system`` for a process starting up: a lost or refused connection (the
+    database restarting, a backend terminated) or a start-up that hangs is tried again
+    with backoff instead of ending the process."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with asyncio.timeout(timeout):
+                return await open_system(dsn, settings)
+        except Exception as exc:
+            if not db.is_transient(exc) or attempt == attempts:
+                raise
+            log.warning("start-up failed (%s: %s); trying again (try %d)",
+                        type(exc).__name__, exc, attempt)
+            await asyncio.sleep(min(0.5 * attempt, 5.0))
+    raise AssertionError("unreachable")
 
 
 async def seed_defaults(system: System) -> None:

@@ -16,7 +16,7 @@ import uvicorn
 
 from control_plane import db, logs, metrics, projections_cli
 from control_plane.audit_cli import add_parsers as add_audit_parsers
-from control_plane.bootstrap import System, open_system
+from control_plane.bootstrap import System, open_system_retrying
 from control_plane.history_cli import add_parsers as add_history_parsers
 from drivers.base import HostSpec, HypervisorDriver
 from drivers.fake import FakeDriver
@@ -43,7 +43,7 @@ def _driver(args: argparse.Namespace, system: System, names: list[str]) -> Hyper
 @contextlib.asynccontextmanager
 async def _system(args: argparse.Namespace) -> AsyncIterator[System]:
     dsn = args.database_url or db.resolve_database_url()
-    system = await open_system(dsn)
+    system = await open_system_retrying(dsn)
     try:
         yield system
     finally:

@@ -194,3 +194,32 @@ async def test_the_projection_runner_survives_terminated_backends(
 
     await until(caught_up)
     assert (await api.get("/os-keypairs/k2")).status_code == 200
+
+
+async def test_a_process_starting_while_its_connections_are_terminated_comes_up(
+        fresh_dsn: str) -> None:
+    """The CLI's start-up (migrations, schemas, catch-up, seeding) is retried on a lost
+    connection instead of ending the process (a worker restarted during an outage)."""
+    from control_plane.bootstrap import open_system_retrying
+
+    stop = asyncio.Event()
+
+    async def terminator() -> int:
+        kills = 0
+        while not stop.is_set():
+            kills += await terminate_backends(fresh_dsn)
+            await asyncio.sleep(0.05)
+        return kills
+
+    task = asyncio.create_task(terminator())
+    opening = asyncio.create_task(open_system_retrying(fresh_dsn))
+    await asyncio.sleep(1.0)
+    stop.set()
+    kills = await task
+    system = await asyncio.wait_for(opening, 60)
+    try:
+        assert kills >= 1
+        async with system.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM v_flavors") > 0
+    finally:
+        await system.close()
