@@ -184,7 +184,8 @@ async def scenario(rec: Recorder) -> None:
 
     # -- version documents, extensions, openapi --------------------------------------------
     for path in ("/", "/v2.1", "/v2.1/", "/v2", "/compute/", "/v2.1/project-a",
-                 "/image", "/image/versions", "/identity", "/identity/v3"):
+                 "/image", "/image/", "/image/versions", "/identity", "/identity/",
+                 "/identity/v3", "/identity/v3/"):
         await c("GET", path)
     await c("GET", "/openapi.json")
     await c("GET", "/v2.1/extensions")
@@ -266,9 +267,12 @@ async def scenario(rec: Recorder) -> None:
     await c("GET", f"/v2.1/images/{IMAGE}")
     await c("GET", "/v2.1/images/00000000-0000-0000-0000-000000000000")
     await c("GET", f"/v2.1/images/{IMAGE}/metadata")
+    await c("GET", f"/v2.1/images/{IMAGE}/metadata/nope")
+    await c("PUT", f"/v2.1/images/{IMAGE}/metadata", {"metadata": {"x": "1"}})
     await c("POST", f"/v2.1/images/{IMAGE}/metadata", {"metadata": {"k": "v"}}, as_=ADMIN)
     await c("PUT", f"/v2.1/images/{IMAGE}/metadata/k", {"meta": {"k": "w"}}, as_=ADMIN)
     await c("PUT", f"/v2.1/images/{IMAGE}/metadata/k", {"meta": {"j": "w"}}, as_=ADMIN)
+    await c("GET", f"/v2.1/images/{IMAGE}/metadata/k")
     await c("DELETE", f"/v2.1/images/{IMAGE}/metadata/k", as_=ADMIN)
     await c("DELETE", f"/v2.1/images/{IMAGE}")
     await c("GET", "/image/v2/images")
@@ -381,6 +385,11 @@ async def scenario(rec: Recorder) -> None:
     await c("GET", f"/v2.1/servers/{web}/os-volume_attachments")
     await c("GET", f"/v2.1/servers/{web}/os-volume_attachments/{vol}")
     await c("GET", f"/v2.1/servers/{web}", version="2.3")
+    await c("PUT", f"/v2.1/servers/{web}/os-volume_attachments/{vol}",
+            {"volumeAttachment": {"volumeId": vol}})
+    await c("PUT", f"/v2.1/servers/{web}/os-volume_attachments/{vol}",
+            {"volumeAttachment": {"volumeId": "00000000-0000-0000-0000-000000000000"}},
+            as_=ADMIN)
     await c("DELETE", f"/v2.1/os-volumes/{vol}")
     await c("DELETE", f"/v2.1/servers/{web}/os-volume_attachments/{vol}")
     await rec.volume_status(vol, "available")
@@ -402,6 +411,17 @@ async def scenario(rec: Recorder) -> None:
     await c("GET", f"/v2.1/os-console-auth-tokens/{token}")
     await c("GET", f"/v2.1/servers/{web}/consoles")
     await c("POST", f"/v2.1/servers/{web}/consoles")
+    r = await c("GET", f"/v2.1/servers/{web}/consoles")
+    console = r.json()["consoles"][0]["console"]["id"]
+    await c("GET", f"/v2.1/servers/{web}/consoles/{console}")
+    await c("GET", f"/v2.1/servers/{web}/os-console/{console}")
+    await c("GET", f"/v2.1/servers/{web}/os-consoles/{console}")
+    await c("GET", f"/v2.1/servers/{web}/os-consoles")
+    await c("POST", f"/v2.1/servers/{web}/os-consoles")
+    await c("GET", f"/v2.1/servers/{web}/consoles/{console}", as_=BOB)
+    await c("DELETE", f"/v2.1/servers/{web}/consoles/{console}")
+    await c("DELETE", f"/v2.1/servers/{web}/os-console/{console}")
+    await c("DELETE", f"/v2.1/servers/{web}/os-consoles/{console}")
     await c("GET", f"/v2.1/servers/{web}/consoles")
     await c("GET", f"/v2.1/servers/{web}/diagnostics", as_=ADMIN)
     await c("GET", f"/v2.1/servers/{web}/diagnostics")
@@ -479,6 +499,16 @@ async def scenario(rec: Recorder) -> None:
     await c("DELETE", f"/v2.1/servers/{dbs}")
     await c("GET", "/v2.1/servers/detail")
     await c("GET", "/v2.1/limits")
+    # the same API under a project id, under /compute, and as v2.0
+    await c("GET", "/v2.1/project-a/servers")
+    await c("GET", "/v2.1/project-b/servers")
+    await c("GET", "/compute/v2.1/flavors/1")
+    await c("GET", f"/v2/servers/{web}")
+    await c("GET", f"/v2/servers/{web}", version=MAX)
+    await c("DELETE", f"/v2.1/servers/{web}", version=MAX)
+    await rec.server_status(web, "DELETED", as_=ADMIN)
+    await c("GET", "/v2.1/servers", version=MAX)
+    await c("GET", "/v2.1/os-quota-sets/project-a/detail")
 
     # -- identity ---------------------------------------------------------------------------
     auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -516,6 +546,7 @@ async def scenario(rec: Recorder) -> None:
     await c("GET", "/identity/v3/roles", token=tok)
     await c("GET", f"/identity/v3/roles/{role}", token=tok)
     await c("PUT", f"/identity/v3/projects/{project}/users/{user}/roles/{role}", token=tok)
+    await c("GET", f"/identity/v3/projects/{project}/users/{user}/roles/{role}", token=tok)
     await c("HEAD", f"/identity/v3/projects/{project}/users/{user}/roles/{role}", token=tok)
     await c("GET", f"/identity/v3/projects/{project}/users/{user}/roles", token=tok)
     await c("GET", f"/identity/v3/role_assignments?user.id={user}", token=tok)
