@@ -9,7 +9,13 @@ can prove that no API response changed.
 What legitimately varies between runs is normalized: UUIDs become "<uuid:N>" numbered by
 first appearance in the run, timestamps "<time>", request ids "<request-id>", generated
 keys, fingerprints, passwords and tokens "<secret>" (or "<secret:N>" where they are reused
-in a later path). Nothing the API orders is sorted.
+in a later path), names derived from random ids ("instance-<hex>", "r-<hex>"), the fake
+driver's diagnostics counters "<number>". Nothing the API orders is sorted. Host names and
+hostId are kept: the scheduler's choice is deterministic (most free RAM, ties by name) and
+each mutating request is settled (no task in progress) before the next one, so the event
+positions in os-history are stable too. The run assumes the default Settings: the
+CONTROL_PLANE_* environment variables (quotas, periodic windows, console URLs) change
+responses. /openapi.json is recorded as its list of operations, which this walk covers.
 """
 
 from __future__ import annotations
