@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,20 @@ from drivers.base import HostSpec
 from drivers.fake import FakeDriver
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
+
+
+@contextlib.contextmanager
+def root_logging_kept() -> Iterator[None]:
+    """For tests that run ``cli.main`` in this process: it points the root logger at the
+    stream pytest captures for that one test; put the root logger back afterwards, or
+    later records go to a closed stream ("--- Logging error ---")."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def NOAUTH() -> Settings:

@@ -13,7 +13,7 @@ from control_plane import audit, cli, db, hashchain, migrations
 from control_plane.audit import AuditReport
 from control_plane.bootstrap import System
 from control_plane.eventstore import EventStore, NewEvent, StreamAppend
-from tests.conftest import Api, scratch_database
+from tests.conftest import Api, root_logging_kept, scratch_database
 
 
 async def build_history(system: System, api: Api) -> None:
@@ -317,7 +317,8 @@ async def test_appends_chain_across_concurrent_writers(bare_system: System) -> N
 
 async def _cli(*argv: str) -> int:
     try:
-        return await asyncio.to_thread(cli.main, list(argv))
+        with root_logging_kept():
+            return await asyncio.to_thread(cli.main, list(argv))
     except SystemExit as exc:
         return int(exc.code or 0)
 

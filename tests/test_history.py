@@ -17,7 +17,7 @@ import pytest
 
 from control_plane import cli, history
 from control_plane.bootstrap import System
-from tests.conftest import IMAGE, Api, assert_error
+from tests.conftest import IMAGE, Api, assert_error, root_logging_kept
 
 PASSWORD = "Sup3r-s3cret-pw"
 SCRIPT = "db-<script>alert(1)</script>"
@@ -91,7 +91,8 @@ async def _all_as_of(admin: Api, when: dt.datetime) -> dict[str, tuple[str, bool
 
 def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     capsys.readouterr()
-    assert cli.main(argv) == 0
+    with root_logging_kept():
+        assert cli.main(argv) == 0
     return capsys.readouterr().out
 
 
