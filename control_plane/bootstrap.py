@@ -15,26 +15,28 @@ import asyncpg
 import yaml
 from starlette.applications import Starlette
 
-from control_plane import commands as c
-from control_plane import db, defaults, migrations
+from control_plane.access.authentication import Authenticator, ExternalKeystone
+from control_plane.access.passwords import verify_password
+from control_plane.access.policy import Policy
+from control_plane.access.tokens import TokenProvider
 from control_plane.api.app import create_app
-from control_plane.auth import Authenticator, ExternalKeystone
-from control_plane.bus import MessageBus
+from control_plane.api.faults import Conflict
 from control_plane.config import Settings
 from control_plane.context import SYSTEM
-from control_plane.deps import Deps
+from control_plane.domain import commands as c
 from control_plane.domain.base import upcast
-from control_plane.eventstore import EventStore, Notifier
-from control_plane.faults import Conflict
-from control_plane.follower import Follower
-from control_plane.passwords import verify_password
-from control_plane.policy import Policy
-from control_plane.scheduler import Scheduler
-from control_plane.tokens import TokenProvider
+from control_plane.ops import defaults
+from control_plane.service.bus import MessageBus
+from control_plane.service.deps import Deps
+from control_plane.store import db
+from control_plane.store import schema_migrations as migrations
+from control_plane.store.eventstore import EventStore, Notifier
+from control_plane.store.follower import Follower
 from drivers.base import HypervisorDriver
-from drivers.worker import ComputeWorker
 from projections import all_projections
 from projections.runner import ProjectionRunner
+from workers.compute.worker import ComputeWorker
+from workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 

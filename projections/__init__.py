@@ -1,17 +1,17 @@
 """Read models built from the event log; every read endpoint is served from these."""
 
 from projections.base import Projection
-from projections.consoles import ConsolesProjection
-from projections.flavors import FlavorsProjection
-from projections.hosts import HostsProjection
-from projections.identity import IdentityProjection
-from projections.images import ImagesProjection
-from projections.instance_actions import InstanceActionsProjection
-from projections.keypairs import KeypairsProjection
-from projections.migrations import MigrationsProjection
-from projections.networks import NetworksProjection
-from projections.servers import ServersProjection
-from projections.volumes import VolumesProjection
+from projections.consoles.projection import ConsolesProjection
+from projections.flavors.projection import FlavorsProjection
+from projections.hosts.projection import HostsProjection
+from projections.identity.projection import IdentityProjection
+from projections.images.projection import ImagesProjection
+from projections.instance_actions.projection import InstanceActionsProjection
+from projections.keypairs.projection import KeypairsProjection
+from projections.migrations.projection import MigrationsProjection
+from projections.networks.projection import NetworksProjection
+from projections.servers.projection import ServersProjection
+from projections.volumes.projection import VolumesProjection
 
 
 def all_projections() -> list[Projection]:

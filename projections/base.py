@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from control_plane.eventstore import RecordedEvent
+from control_plane.store.eventstore import RecordedEvent
 
 Handler = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from control_plane import metrics
-from control_plane.db import is_transient
-from control_plane.eventstore import EventStore, Notifier, RecordedEvent
-from control_plane.follower import backoff, describe, record_dead_letter
+from control_plane.observability import metrics
+from control_plane.store.db import is_transient
+from control_plane.store.eventstore import EventStore, Notifier, RecordedEvent
+from control_plane.store.follower import backoff, describe, record_dead_letter
 from projections.base import Projection
 
 log = logging.getLogger(__name__)

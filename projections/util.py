@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from control_plane.eventstore import RecordedEvent
+from control_plane.store.eventstore import RecordedEvent
 
 
 def ts(event: RecordedEvent, key: str = "timestamp") -> dt.datetime:

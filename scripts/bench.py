@@ -43,8 +43,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from control_plane import db, migrations  # noqa: E402
-from control_plane.eventstore import EventStore, NewEvent, StreamAppend  # noqa: E402
+from control_plane.store import db  # noqa: E402
+from control_plane.store import schema_migrations as migrations  # noqa: E402
+from control_plane.store.eventstore import EventStore, NewEvent, StreamAppend  # noqa: E402
 
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # cirros, seeded by open_system

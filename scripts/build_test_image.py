@@ -22,7 +22,7 @@ waits for the marker, presses the ACPI power button over QMP and waits for the g
 power off, and reports both times.
 
 ``--register`` puts the result into the control plane's image catalog (a kernel, a
-ramdisk and a machine image naming both; see drivers.qemu.catalog) and prints the id of
+ramdisk and a machine image naming both; see workers.compute.qemu_catalog) and prints the id of
 the image to boot with ``--driver qemu``.
 
 Usage: python scripts/build_test_image.py [--force] [--check] [--register] [--cache-dir DIR]
@@ -463,12 +463,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 async def register(manifest: Path, database_url: str | None, image_dir: Path | None) -> str:
-    """Register the build with the control plane (drivers.qemu.catalog)."""
+    """Register the build with the control plane (workers.compute.qemu_catalog)."""
     sys.path.insert(0, ROOT)
-    from control_plane import db
     from control_plane.bootstrap import open_system
-    from control_plane.image_files import ImageFiles
-    from drivers.qemu.catalog import register_test_guest
+    from control_plane.store import db
+    from control_plane.store.image_files import ImageFiles
+    from workers.compute.qemu_catalog import register_test_guest
 
     system = await open_system(database_url or db.resolve_database_url())
     try:

@@ -42,7 +42,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from control_plane import db  # noqa: E402
+from control_plane.store import db  # noqa: E402
 
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"

@@ -41,9 +41,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from control_plane import db, event_io, hashchain  # noqa: E402
 from control_plane.bootstrap import open_system  # noqa: E402
 from control_plane.config import DEFAULT_QUOTAS, Settings  # noqa: E402
+from control_plane.store import db, event_io, hashchain  # noqa: E402
 from drivers.base import HostSpec  # noqa: E402
 from drivers.fake import FakeDriver  # noqa: E402
 
@@ -119,7 +119,7 @@ async def make_template(dsn: str, servers: int) -> int:
 
 
 class Cloner:
-    """Writes the log as export lines (control_plane.event_io): the template database's
+    """Writes the log as export lines (control_plane.store.event_io): the template database's
     events as they are, then copies of the template, each with fresh ids for everything
     the template made (streams, ports, reservations, ...) and for its request ids,
     appended after it with the next positions, stream versions and hashes, exactly as

@@ -54,7 +54,7 @@ import asyncpg
 import httpx
 import yaml
 
-from control_plane.db import embedded_database_url, with_database
+from control_plane.store.db import embedded_database_url, with_database
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

@@ -18,9 +18,9 @@ import asyncpg
 import httpx
 import pytest
 
-from control_plane import db
 from control_plane.bootstrap import System, open_system
 from control_plane.config import Settings
+from control_plane.store import db
 from drivers.base import HostSpec
 from drivers.fake import FakeDriver
 

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from control_plane import audit, cli, db, hashchain, migrations
-from control_plane.audit import AuditReport
+from control_plane import cli
 from control_plane.bootstrap import System
-from control_plane.eventstore import EventStore, NewEvent, StreamAppend
+from control_plane.ops import audit
+from control_plane.ops.audit import AuditReport
+from control_plane.store import db, hashchain
+from control_plane.store import schema_migrations as migrations
+from control_plane.store.eventstore import EventStore, NewEvent, StreamAppend
 from tests.conftest import Api, root_logging_kept, scratch_database
 
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import httpx
 
-from control_plane import audit, db
 from control_plane.bootstrap import open_system
 from control_plane.config import DEFAULT_QUOTAS, Settings
+from control_plane.ops import audit
+from control_plane.store import db
 from tests.conftest import IMAGE, Api
 from tests.test_resilience import terminate_backends
 

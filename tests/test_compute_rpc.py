@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from control_plane import compute_rpc
 from control_plane.bootstrap import System
-from control_plane.compute_rpc import ComputeUnavailable, RemoteError, RPCServer
+from control_plane.service import compute_rpc
+from control_plane.service.compute_rpc import ComputeUnavailable, RemoteError, RPCServer
 from tests.conftest import Api, assert_error, wait_hosts
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from control_plane.bootstrap import System
-from control_plane.domain.console import token_hash
+from control_plane.domain.consoles.aggregate import token_hash
 from drivers.fake import FakeDriver
 from tests.conftest import Api, assert_error
 

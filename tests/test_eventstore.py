@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from control_plane.bootstrap import System
-from control_plane.eventstore import (
+from control_plane.store.eventstore import (
     ANY_VERSION,
     ConcurrencyError,
     EventStore,

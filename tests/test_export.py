@@ -11,8 +11,9 @@ import asyncpg
 import orjson
 import pytest
 
-from control_plane import audit, db, event_io
 from control_plane.bootstrap import System
+from control_plane.ops import audit
+from control_plane.store import db, event_io
 from projections import all_projections
 from tests.conftest import Api, scratch_database
 from tests.test_audit import _cli, build_history

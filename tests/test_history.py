@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
-from control_plane import cli, history
+from control_plane import cli
 from control_plane.bootstrap import System
+from control_plane.ops import history
 from tests.conftest import IMAGE, Api, assert_error, root_logging_kept
 
 PASSWORD = "Sup3r-s3cret-pw"

@@ -23,21 +23,15 @@ import orjson
 import pytest
 from starlette.routing import Route
 
-from control_plane import logs
 from control_plane.api import app as app_module
-from control_plane.api import glance
-from control_plane.api import versions as versions_module
-from control_plane.api.schemas import (
-    flavors as flavor_schemas,
-)
-from control_plane.api.schemas import (
-    servers as server_schemas,
-)
-from control_plane.api.schemas import (
-    volumes as volume_schemas,
-)
-from control_plane.api.server_actions import ACTIONS
+from control_plane.api.compute.resources import versions as versions_module
+from control_plane.api.compute.resources.server_action_router import ACTIONS
+from control_plane.api.compute.schemas import flavors as flavor_schemas
+from control_plane.api.compute.schemas import servers as server_schemas
+from control_plane.api.compute.schemas import volumes as volume_schemas
+from control_plane.api.image import resources as glance
 from control_plane.bootstrap import System
+from control_plane.observability import logs
 from tests.conftest import IMAGE, Api, assert_error
 
 NUL = "a\x00b"
@@ -550,8 +544,8 @@ async def test_volume_sizes_widen_on_an_existing_database(bare_system: System) -
     import datetime as dt
     import uuid
 
-    from control_plane.eventstore import RecordedEvent
-    from projections.volumes import VolumesProjection
+    from control_plane.store.eventstore import RecordedEvent
+    from projections.volumes.projection import VolumesProjection
 
     projection = VolumesProjection()
     async with bare_system.pool.acquire() as conn:

@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from control_plane.auth import ExternalKeystone
+from control_plane.access.authentication import ExternalKeystone
+from control_plane.api.faults import ServiceUnavailable
 from control_plane.bootstrap import System, open_system
 from control_plane.config import Settings
-from control_plane.faults import ServiceUnavailable
 from tests.test_identity import login
 from tests.test_identity_validation import keystone_error
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from control_plane.api.metadata import sign
+from control_plane.api.metadata.resources import sign
 from control_plane.bootstrap import System
 from control_plane.config import parse_networks
 from tests.conftest import IMAGE, Api

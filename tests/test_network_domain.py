@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from control_plane.domain.floating_ip import FloatingIpPool
-from control_plane.domain.network import Network, NoMoreFixedIps
-from control_plane.faults import BadRequest, Conflict, Forbidden, NotFound
+from control_plane.api.faults import BadRequest, Conflict, Forbidden, NotFound
+from control_plane.domain.networks.aggregate import Network, NoMoreFixedIps
+from control_plane.domain.networks.floating_ips import FloatingIpPool
 
 NOW = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 

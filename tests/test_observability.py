@@ -19,8 +19,8 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from control_plane import logs, metrics
 from control_plane.bootstrap import System
+from control_plane.observability import logs, metrics
 from drivers.fake import FakeDriver
 from tests.conftest import Api
 
@@ -276,15 +276,15 @@ async def test_one_request_id_from_api_to_driver(system: System, http: httpx.Asy
     # driver's spawn, and the command reporting the outcome: one request id throughout
     access = [rec for rec in mine if rec.name == "control_plane.api.access"]
     assert access and "POST /v2.1/servers" in access[0].getMessage()
-    assert any(rec.name == "control_plane.follower"
+    assert any(rec.name == "control_plane.store.follower"
                and rec.getMessage() == "compute:fake: handling ServerScheduled"
                for rec in mine), by_logger
-    spawn = [rec for rec in mine if rec.name == "drivers.metered"
+    spawn = [rec for rec in mine if rec.name == "workers.compute.metered"
              and rec.getMessage().startswith("driver spawn on host")]
     assert spawn, by_logger
     assert getattr(spawn[0], "server_id", None) == server_id
     assert getattr(spawn[0], "event_type", None) == "ServerScheduled"
-    assert any(rec.name == "control_plane.bus"
+    assert any(rec.name == "control_plane.service.bus"
                and rec.getMessage().startswith("command MarkServerSpawned: ok")
                for rec in mine), by_logger
     # and the events carry it too (context.py puts it in their metadata)

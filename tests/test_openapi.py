@@ -11,8 +11,9 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from starlette.routing import BaseRoute, Mount, Route
 
-from control_plane.api import common, openapi, server_actions
+from control_plane.api import common, openapi
 from control_plane.api.app import create_app
+from control_plane.api.compute.resources import server_action_router as server_actions
 from control_plane.bootstrap import System
 from control_plane.config import Settings
 from tests.conftest import IMAGE, Api

@@ -1,4 +1,4 @@
-"""control_plane.policy: Nova's default rules through oslo.policy, and operator overrides."""
+"""control_plane.access.policy: Nova's default rules through oslo.policy, and operator overrides."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import pathlib
 
 import pytest
 
-from control_plane import policies
-from control_plane.context import RequestContext
-from control_plane.faults import Forbidden
-from control_plane.policy import (
+from control_plane.access.policy import (
     ENV_POLICY_FILE,
     Policy,
     PolicyFileError,
     UnknownPolicyRule,
     expand_roles,
 )
+from control_plane.api.compute import policies
+from control_plane.api.faults import Forbidden
+from control_plane.context import RequestContext
 
 SERVERS = "os_compute_api:servers:"
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
+from control_plane.access.policy import Policy
 from control_plane.api.app import API_ROUTES
 from control_plane.bootstrap import System
-from control_plane.policy import Policy
 from tests.conftest import IMAGE, Api, assert_error
 
 PUBLIC = {"index", "show_v21", "show_v20"}  # version documents need no credentials

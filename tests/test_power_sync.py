@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from control_plane import commands as c
 from control_plane.bootstrap import System
 from control_plane.context import SYSTEM
-from control_plane.domain import states
+from control_plane.domain import commands as c
+from control_plane.domain.servers import states
 from drivers.fake import FakeDriver
 from tests.conftest import Api
 

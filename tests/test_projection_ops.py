@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from control_plane.bootstrap import System
-from control_plane.eventstore import RecordedEvent
-from projections.keypairs import KeypairsProjection
+from control_plane.store.eventstore import RecordedEvent
+from projections.keypairs.projection import KeypairsProjection
 from tests.conftest import Api
 from tests.test_projections import _dump
 

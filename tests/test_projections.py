@@ -8,8 +8,8 @@ from typing import Any
 from control_plane.bootstrap import System
 from control_plane.context import now
 from control_plane.domain.base import to_new_event
-from control_plane.domain.keypair import Keypair
-from control_plane.eventstore import EventStore, StreamAppend
+from control_plane.domain.keypairs.aggregate import Keypair
+from control_plane.store.eventstore import EventStore, StreamAppend
 from tests.conftest import Api
 
 

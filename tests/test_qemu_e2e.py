@@ -29,12 +29,12 @@ import httpx
 import pytest
 
 from control_plane.bootstrap import System
-from control_plane.image_files import ImageFiles
-from drivers.qemu.catalog import register_test_guest
+from control_plane.store.image_files import ImageFiles
 from drivers.qemu.images import why_no_test_guest
 from drivers.qemu.process import pid_alive, rss_kib
 from drivers.qemu.qmp import QMPConnection
 from tests.conftest import Api
+from workers.compute.qemu_catalog import register_test_guest
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from control_plane.image_files import ImageFiles
+from control_plane.store.image_files import ImageFiles
 from drivers.base import (
     ConsoleUnavailable,
     DriverError,

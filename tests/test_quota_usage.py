@@ -1,5 +1,5 @@
 """Quotas hold under concurrency: usage is claimed in the append that creates, resizes
-or deletes a server (control_plane.domain.quota_usage), never read from a view."""
+or deletes a server (control_plane.domain.quotas.usage), never read from a view."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from control_plane import uow as uow_module
+from control_plane.api.faults import QuotaExceeded
 from control_plane.bootstrap import System
 from control_plane.domain.base import replay, to_new_event
-from control_plane.domain.quota_usage import ProjectUsage, usage_stream_id
-from control_plane.domain.server import Server
-from control_plane.eventstore import ConcurrencyError, StreamAppend
-from control_plane.faults import QuotaExceeded
-from control_plane.services.quota import project_usage
-from control_plane.uow import UnitOfWork
+from control_plane.domain.quotas.usage import ProjectUsage, usage_stream_id
+from control_plane.domain.servers.aggregate import Server
+from control_plane.service import uow as uow_module
+from control_plane.service.handlers.quotas import project_usage
+from control_plane.service.uow import UnitOfWork
+from control_plane.store.eventstore import ConcurrencyError, StreamAppend
 from tests.conftest import IMAGE, Api, assert_error
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

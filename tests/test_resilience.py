@@ -16,12 +16,12 @@ import asyncpg
 import pytest
 
 from control_plane.bootstrap import System
-from control_plane.eventstore import RecordedEvent
-from control_plane.follower import Follower, backoff, is_transient
-from control_plane.health import Positions, followers_check
-from control_plane.services.compute import host_is_up
-from drivers.worker import ComputeWorker
+from control_plane.ops.health import Positions, followers_check
+from control_plane.service.handlers.hosts import host_is_up
+from control_plane.store.eventstore import RecordedEvent
+from control_plane.store.follower import Follower, backoff, is_transient
 from tests.conftest import Api
+from workers.compute.worker import ComputeWorker
 
 
 async def terminate_backends(dsn: str) -> int:

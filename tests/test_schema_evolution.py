@@ -13,9 +13,9 @@ import httpx
 import orjson
 
 from control_plane.bootstrap import System
-from control_plane.domain.server import Server
-from control_plane.eventstore import ANY_VERSION, NewEvent, StreamAppend
-from control_plane.uow import UnitOfWork
+from control_plane.domain.servers.aggregate import Server
+from control_plane.service.uow import UnitOfWork
+from control_plane.store.eventstore import ANY_VERSION, NewEvent, StreamAppend
 from tests.conftest import IMAGE_ALT, Api
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "server_history_v1.jsonl"

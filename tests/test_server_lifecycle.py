@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 
-from control_plane.api.metadata import sign
+from control_plane.api.metadata.resources import sign
 from control_plane.bootstrap import System, open_system
 from control_plane.config import parse_networks
-from control_plane.domain import states
-from control_plane.domain.server import Server
-from control_plane.uow import UnitOfWork
+from control_plane.domain.servers import states
+from control_plane.domain.servers.aggregate import Server
+from control_plane.service.uow import UnitOfWork
 from drivers.base import HostSpec
 from drivers.fake import FakeDriver
 from projections import all_projections
@@ -374,7 +374,7 @@ async def test_evacuate_from_a_failed_host(fresh_dsn: str) -> None:
 
 
 async def _host_down(system: System, host: str) -> bool:
-    from control_plane.services.compute import host_is_up
+    from control_plane.service.handlers.hosts import host_is_up
 
     async with system.pool.acquire() as conn:
         return not await host_is_up(conn, host)

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 
-from control_plane import commands as c
 from control_plane.bootstrap import System
 from control_plane.context import RequestContext
-from control_plane.domain.network import DEFAULT_NETWORK_ID, Network
-from control_plane.uow import UnitOfWork
+from control_plane.domain import commands as c
+from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID, Network
+from control_plane.service.uow import UnitOfWork
 from drivers.fake import FakeDriver
 from tests.conftest import Api, assert_error
 

@@ -1,5 +1,5 @@
 """No cross-project references: images, volumes, snapshots, ports and networks named in a
-request are looked up as the caller (control_plane.services.references); another
+request are looked up as the caller (control_plane.service.handlers.references); another
 project's answer exactly as one that does not exist."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from control_plane import commands as c
 from control_plane.bootstrap import System
 from control_plane.context import RequestContext
-from control_plane.domain.network import DEFAULT_NETWORK_ID
+from control_plane.domain import commands as c
+from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID
 from tests.conftest import IMAGE, Api, assert_error
 
 SYSTEM = RequestContext(user_id="system", project_id="admin", roles=("admin",))

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from control_plane.domain import server_volumes as sv
-from control_plane.domain import states
+from control_plane.api.faults import BadRequest, Conflict, NotFound
 from control_plane.domain.base import upcast
-from control_plane.domain.server import Server
-from control_plane.domain.volume import Volume
-from control_plane.faults import BadRequest, Conflict, NotFound
+from control_plane.domain.servers import states
+from control_plane.domain.servers import volume_attachments as sv
+from control_plane.domain.servers.aggregate import Server
+from control_plane.domain.volumes.aggregate import Volume
 
 NOW = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 

@@ -14,34 +14,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from control_plane.api import (
+from control_plane.api import common, health, metrics, openapi
+from control_plane.api.compute.resources import (
     attach_interfaces,
     availability_zones,
-    common,
     console_auth_tokens,
     console_output,
     consoles,
     extensions,
     flavors,
     floating_ips,
-    glance,
-    health,
     history,
-    identity,
     images,
     instance_actions,
     ips,
     keypairs,
     limits,
-    metadata,
-    metrics,
     migrations,
     multinic,
     network_admin_actions,
-    openapi,
     quota_sets,
     remote_consoles,
-    server_actions,
     server_diagnostics,
     server_lifecycle,
     server_metadata,
@@ -52,10 +45,14 @@ from control_plane.api import (
     volume_attachments,
     volumes,
 )
+from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.faults import Fault, MethodNotAllowed, NotFound
+from control_plane.api.identity import resources as identity
+from control_plane.api.image import resources as glance
+from control_plane.api.metadata import resources as metadata
 from control_plane.api.middleware import ComputeMiddleware
 from control_plane.api.observe import ObserveMiddleware
 from control_plane.config import Settings
-from control_plane.faults import Fault, MethodNotAllowed, NotFound
 
 log = logging.getLogger(__name__)
 

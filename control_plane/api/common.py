@@ -14,11 +14,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from control_plane.api.faults import BadRequest, NotFound
 from control_plane.api.microversion import MIN_VERSION, APIVersion
-from control_plane.bus import MessageBus
 from control_plane.context import RequestContext
-from control_plane.deps import Deps
-from control_plane.faults import BadRequest, NotFound
+from control_plane.service.bus import MessageBus
+from control_plane.service.deps import Deps
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@ healthcheck: a load balancer or an orchestrator asks without a token.
 
 /healthz answers 200 whenever the process answers at all. /readyz answers 200
 when the database, the migrations, the projections (lag, pauses), the dead letters
-and the followers (up, lag) are fine (control_plane.health) and 503 otherwise; either
+and the followers (up, lag) are fine (control_plane.ops.health) and 503 otherwise; either
 way its body says what each check found.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from control_plane import health
 from control_plane.api import common
 from control_plane.api.metrics import projection_names
+from control_plane.ops import health
 
 
 async def healthz(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""GET /metrics: this process's Prometheus metrics (control_plane.metrics).
+"""GET /metrics: this process's Prometheus metrics (control_plane.observability.metrics).
 
 Before answering, the log's head and every projection's and follower's tracked
 position are read in one query and set on their gauges (lag = head - position).
@@ -14,10 +14,11 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 
-from control_plane import health, metrics
 from control_plane.api import common
+from control_plane.api.faults import Forbidden, NotFound, Unauthorized
 from control_plane.api.middleware import authenticate
-from control_plane.faults import Forbidden, NotFound, Unauthorized
+from control_plane.observability import metrics
+from control_plane.ops import health
 
 log = logging.getLogger(__name__)
 

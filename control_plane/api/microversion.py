@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from control_plane.faults import BadRequest, NotAcceptable
+from control_plane.api.faults import BadRequest, NotAcceptable
 
 _FORMAT = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
 

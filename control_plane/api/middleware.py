@@ -19,11 +19,11 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from control_plane.access.authentication import Authenticator
 from control_plane.api import microversion
-from control_plane.auth import Authenticator
+from control_plane.api.faults import BadRequest, Fault, TooLarge, UnsupportedMediaType
 from control_plane.config import Settings
 from control_plane.context import RequestContext, new_request_id
-from control_plane.faults import BadRequest, Fault, TooLarge, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 

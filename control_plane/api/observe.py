@@ -2,7 +2,7 @@
 
 It picks the request's id (``ComputeMiddleware`` takes it from ``scope["state"]``
 and returns it in ``X-OpenStack-Request-Id``) and binds it to the logs for the
-whole request (``control_plane.logs``). After the answer it logs the request, as
+whole request (``control_plane.observability.logs``). After the answer it logs the request, as
 Nova's request log does, and counts it by *route template*: Starlette's routers
 set ``scope["route"]`` at each level (mounts, then the route), and the templates
 of that chain, joined, name the route (``/v2.1/servers/{server_id}``), so labels
@@ -20,8 +20,8 @@ from typing import Any
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from control_plane import logs, metrics
 from control_plane.context import new_request_id
+from control_plane.observability import logs, metrics
 
 log = logging.getLogger("control_plane.api.access")
 

@@ -395,7 +395,10 @@ def _methods(route: Route) -> list[str]:
 
 def operations() -> Iterator[Operation]:
     """Every operation of the three APIs, from the route tables the app serves."""
-    from control_plane.api import app, glance, identity, versions
+    from control_plane.api import app
+    from control_plane.api.compute.resources import versions
+    from control_plane.api.identity import resources as identity
+    from control_plane.api.image import resources as glance
 
     yield Operation("versions", "", "/", "GET", versions.index, None)
     yield Operation("compute", COMPUTE, "", "GET", versions.show_v21, None)
@@ -425,7 +428,7 @@ def operations() -> Iterator[Operation]:
 
 
 def _request_body(op: Operation) -> Schema | None:
-    from control_plane.api import server_actions
+    from control_plane.api.compute.resources import server_action_router as server_actions
 
     if op.handler is server_actions.action:
         variants = [draft4_to_2020(s) for _, (_, s, _) in sorted(server_actions.ACTIONS.items())]
@@ -496,7 +499,9 @@ def _parameters(op: Operation, full_path: str) -> list[Schema]:
 
 def _public(op: Operation) -> bool:
     """Version documents and token issue take no token."""
-    from control_plane.api import glance, identity, versions
+    from control_plane.api.compute.resources import versions
+    from control_plane.api.identity import resources as identity
+    from control_plane.api.image import resources as glance
 
     return op.handler in (versions.index, versions.show_v21, glance.versions,
                           identity.versions, identity.version, identity.issue_token)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import register_topic, resolve_topic
 
-from control_plane.eventstore import NewEvent, RecordedEvent
+from control_plane.store.eventstore import NewEvent, RecordedEvent
 
 NAMESPACE = uuid.UUID("6b1bd2a8-1f3e-4b69-9b0e-3c1f2d8e4a10")
 

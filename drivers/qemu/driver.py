@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from control_plane.image_files import ImageFiles
+from control_plane.store.image_files import ImageFiles
 from drivers.base import (
     ConsoleInfo,
     ConsoleUnavailable,

@@ -2,7 +2,7 @@
 
 The driver asks an ImageResolver for the GuestImage of a server's image ref.
 ``catalog_resolver`` answers from the image catalog and its data files
-(control_plane.image_files), the way Nova boots Glance images: a machine image whose
+(control_plane.store.image_files), the way Nova boots Glance images: a machine image whose
 ``kernel_id`` / ``ramdisk_id`` properties name kernel (aki) and ramdisk (ari) images is
 booted directly from those (``os_command_line`` is the kernel command line), with the
 image's own data, if it has any, as the root disk's base; any other image's data is the

@@ -1,0 +1,73 @@
+"""os-consoles (Nova's consoles.py, XVP consoles): a server's console record, with the
+proxy's address and the console's password. Nova has since removed this API; it is
+kept working here natively. Console ids are integers (the opening event's position).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane.access.tokens import unseal
+from control_plane.api import common
+from control_plane.api.compute.resources import servers
+from control_plane.api.faults import NotFound
+from control_plane.context import RequestContext
+from control_plane.domain import commands as c
+
+
+def _console_id(request: Request) -> int:
+    raw = request.path_params["console_id"]
+    try:
+        console_id = int(raw)
+    except ValueError:
+        raise NotFound(f"Console {raw} could not be found.") from None
+    if not 0 <= console_id <= 2**63 - 1:  # what the bigint id column holds
+        raise NotFound(f"Console {raw} could not be found.")
+    return console_id
+
+
+async def _console(request: Request, ctx: RequestContext) -> asyncpg.Record:
+    server_id = await servers.visible_server_id(request, ctx)
+    console_id = _console_id(request)
+    async with common.deps(request).pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT * FROM v_consoles WHERE id = $1 AND instance_uuid = $2",
+            console_id, server_id)
+    if row is None:
+        raise NotFound(f"Console {console_id} could not be found.")
+    return row
+
+
+async def index(request: Request) -> Response:
+    ctx = common.context(request)
+    server_id = await servers.visible_server_id(request, ctx)
+    async with common.deps(request).pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id, console_type FROM v_consoles WHERE instance_uuid = $1 ORDER BY id",
+            server_id)
+    return common.JSON({"consoles": [
+        {"console": {"console_type": r["console_type"], "id": r["id"]}} for r in rows]})
+
+
+async def create(request: Request) -> Response:
+    ctx = common.context(request)
+    await common.bus(request).handle(c.CreateConsole(request.path_params["server_id"]), ctx)
+    return common.empty(200)
+
+
+async def show(request: Request) -> Response:
+    ctx = common.context(request)
+    row = await _console(request, ctx)
+    return common.JSON({"console": {
+        "console_type": row["console_type"], "host": row["host"], "id": row["id"],
+        "instance_name": servers._instance_name(row["instance_uuid"]),
+        "password": unseal(row["password"]) or "", "port": row["port"]}})
+
+
+async def delete(request: Request) -> Response:
+    ctx = common.context(request)
+    await common.bus(request).handle(
+        c.DeleteConsole(request.path_params["server_id"], _console_id(request)), ctx)
+    return common.empty(202)

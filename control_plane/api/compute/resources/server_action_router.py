@@ -1,0 +1,198 @@
+"""POST /servers/{id}/action: one table maps each body key to its rule, schema and handler.
+
+A handler takes (request, ctx, server_id, args) where args is the value under the
+body's single key, and returns the response. Modules with their own actions
+(consoles, networking, ...) contribute entries through ``register``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from control_plane.access.passwords import generate_password
+from control_plane.api import common
+from control_plane.api.compute.resources import servers
+from control_plane.api.compute.schemas import server_actions as schema
+from control_plane.api.faults import BadRequest, NotFound
+from control_plane.context import RequestContext
+from control_plane.domain import commands as c
+from control_plane.service.handlers.servers import hostname_for
+
+ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
+
+
+def simple(action: str, status: int = 202) -> ActionHandler:
+    """An action that is a RequestServerAction with no argument."""
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        await common.bus(request).handle(c.RequestServerAction(server_id, action), ctx)
+        return common.empty(status)
+    return handler
+
+
+def from_args(make: Callable[[str, Any], c.Command], status: int = 202) -> ActionHandler:
+    """An action that is one command made from the server id and the action's
+    arguments, answered with an empty body."""
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        await common.bus(request).handle(make(server_id, args), ctx)
+        return common.empty(status)
+    return handler
+
+
+def command(make: Callable[[str], c.Command], status: int = 202) -> ActionHandler:
+    """An action that is one command on the server (no arguments), answered with an
+    empty body."""
+    return from_args(lambda server_id, _args: make(server_id), status)
+
+
+_reboot = from_args(lambda sid, args: c.RequestServerAction(
+    sid, "reboot", str(args["type"]).upper()))
+_reset_state = from_args(lambda sid, args: c.RequestServerAction(
+    sid, "resetState", argument=args["state"]))
+
+
+def _security_group(action: str) -> ActionHandler:
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        name = args["name"]
+        if action == "addSecurityGroup" and name != "default":
+            # every project has "default"; other groups come with the security groups API
+            raise NotFound(f"Security group {name} not found for project {ctx.project_id}.")
+        await common.bus(request).handle(c.RequestServerAction(server_id, action,
+                                                               argument=name), ctx)
+        return common.empty(202)
+    return handler
+
+
+async def _unlock(request: Request, ctx: RequestContext, server_id: str, args: Any
+                  ) -> Response:
+    """Unlocking a server an admin locked takes the unlock_override rule."""
+    async with common.deps(request).pool.acquire() as conn:
+        locked_by = await conn.fetchval(
+            "SELECT locked_by FROM v_servers WHERE id::text = $1", server_id)
+    if locked_by == "admin":
+        common.authorize(request, ctx, "os_compute_api:os-lock-server:unlock:unlock_override")
+    await common.bus(request).handle(c.RequestServerAction(server_id, "unlock"), ctx)
+    return common.empty(202)
+
+
+_REBUILD_FIELDS = {"name": "name", "metadata": "metadata", "accessIPv4": "access_ipv4",
+                   "accessIPv6": "access_ipv6", "OS-DCF:diskConfig": "disk_config"}
+
+
+async def _rebuild(request: Request, ctx: RequestContext, server_id: str, body: Any
+                   ) -> Response:
+    changes = {field: body[key] for key, field in _REBUILD_FIELDS.items() if key in body}
+    for ip in ("access_ipv4", "access_ipv6"):
+        if changes.get(ip):
+            changes[ip] = ipaddress.ip_address(changes[ip]).compressed
+    if "name" in changes:
+        changes["hostname"] = hostname_for(changes["name"])
+    password = body.get("adminPass") or generate_password()
+    files = servers.personality(body.get("personality", []),
+                                common.deps(request).settings.quotas)
+    await common.bus(request).handle(c.RebuildServer(server_id, body["imageRef"], changes,
+                                                     password, files), ctx)
+    async with common.deps(request).pool.acquire() as conn:
+        row = await servers.visible_server(conn, server_id, ctx)
+    view = servers.render_detail(servers.View.of(request, ctx), row, full=False)
+    view["adminPass"] = password
+    return common.JSON({"server": view}, status_code=202)
+
+
+_resize = from_args(lambda sid, args: c.ResizeServer(sid, str(args["flavorRef"])))
+
+
+def _image(kind: str) -> ActionHandler:
+    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
+                      ) -> Response:
+        image_id = await common.bus(request).handle(c.CreateServerImage(
+            server_id, args["name"], args.get("metadata", {}), kind, args.get("backup_type"),
+            int(args["rotation"]) if "rotation" in args else None), ctx)
+        location = common.links(request, "images", image_id)[0]["href"]
+        return Response(status_code=202, headers={"Location": location})
+    return handler
+
+
+Entry = tuple[str, dict[str, Any], ActionHandler]
+
+# body key -> (policy rule, schema, handler)
+ACTIONS: dict[str, Entry] = {
+    "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), simple("stop")),
+    "os-start": ("os_compute_api:servers:start", schema.no_argument("os-start"),
+                 simple("start")),
+    "reboot": ("os_compute_api:servers:reboot", schema.reboot, _reboot),
+    "pause": ("os_compute_api:os-pause-server:pause", schema.no_argument("pause"),
+              simple("pause")),
+    "unpause": ("os_compute_api:os-pause-server:unpause", schema.no_argument("unpause"),
+                simple("unpause")),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", schema.no_argument("suspend"),
+                simple("suspend")),
+    "resume": ("os_compute_api:os-suspend-server:resume", schema.no_argument("resume"),
+               simple("resume")),
+    "rebuild": ("os_compute_api:servers:rebuild", schema.rebuild(), _rebuild),
+    "resize": ("os_compute_api:servers:resize", schema.resize, _resize),
+    "confirmResize": ("os_compute_api:servers:confirm_resize",
+                      schema.no_argument("confirmResize"), command(c.ConfirmResize, 204)),
+    "revertResize": ("os_compute_api:servers:revert_resize",
+                     schema.no_argument("revertResize"), command(c.RevertResize)),
+    "addSecurityGroup": ("os_compute_api:os-security-groups:add",
+                         schema.security_group("addSecurityGroup"),
+                         _security_group("addSecurityGroup")),
+    "removeSecurityGroup": ("os_compute_api:os-security-groups:remove",
+                            schema.security_group("removeSecurityGroup"),
+                            _security_group("removeSecurityGroup")),
+    "createImage": ("os_compute_api:servers:create_image", schema.create_image(),
+                    _image("snapshot")),
+    "createBackup": ("os_compute_api:os-create-backup", schema.create_backup(),
+                     _image("backup")),
+    "shelve": ("os_compute_api:os-shelve:shelve", schema.no_argument("shelve"),
+               command(c.ShelveServer)),
+    "shelveOffload": ("os_compute_api:os-shelve:shelve_offload",
+                      schema.no_argument("shelveOffload"), command(c.ShelveOffloadServer)),
+    "unshelve": ("os_compute_api:os-shelve:unshelve", schema.no_argument("unshelve"),
+                 command(c.UnshelveServer)),
+    "os-resetState": ("os_compute_api:os-admin-actions:reset_state", schema.reset_state,
+                      _reset_state),
+    "lock": ("os_compute_api:os-lock-server:lock", schema.no_argument("lock"),
+             simple("lock")),
+    "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), _unlock),
+}
+# the route table's view of the dispatcher (filled in by rules(), after every register)
+RULES: dict[str, str] = {}
+
+
+def register(entries: dict[str, Entry]) -> None:
+    """Add actions from another module; a key may be claimed once."""
+    clash = set(entries) & set(ACTIONS)
+    if clash:
+        raise ValueError(f"server actions registered twice: {sorted(clash)}")
+    ACTIONS.update(entries)
+    RULES.update({key: rule for key, (rule, _, _) in entries.items()})
+
+
+RULES.update({key: rule for key, (rule, _, _) in ACTIONS.items()})
+
+
+async def action(request: Request) -> Response:
+    ctx = common.context(request)
+    try:
+        raw = orjson.loads(await request.body() or b"null")
+    except orjson.JSONDecodeError:
+        raise BadRequest("Malformed request body") from None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise BadRequest("Malformed request body")
+    (key,) = raw
+    if key not in ACTIONS:
+        raise BadRequest(f"There is no such action: {key}")
+    rule, body_schema, handler = ACTIONS[key]
+    common.authorize(request, ctx, rule)
+    data = await common.body(request, body_schema)
+    return await handler(request, ctx, request.path_params["server_id"], data[key])

@@ -1,0 +1,1 @@
+"""The identity API (a Keystone v3 subset): a sibling of the compute API."""

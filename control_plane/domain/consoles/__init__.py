@@ -1,0 +1,1 @@
+"""Console authorizations and XVP console records."""

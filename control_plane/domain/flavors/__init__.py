@@ -1,0 +1,1 @@
+"""Flavors: hardware templates, their extra specs and access lists."""

@@ -1,0 +1,1 @@
+"""Compute hosts: a hypervisor's capacity and the claims on it."""

@@ -1,0 +1,1 @@
+"""Identity: users, projects with role grants, roles, revoked tokens."""

@@ -1,0 +1,1 @@
+"""Images of the catalog and their metadata."""

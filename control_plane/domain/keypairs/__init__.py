@@ -1,0 +1,1 @@
+"""Keypairs: a user's named SSH or x509 public keys."""

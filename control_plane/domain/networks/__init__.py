@@ -1,0 +1,1 @@
+"""The default network, its fixed IPs, and the floating-IP pool."""

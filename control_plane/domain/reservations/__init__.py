@@ -1,0 +1,1 @@
+"""Reservations: natural keys made unique in the same append as the events they guard."""

@@ -1,0 +1,149 @@
+"""Moving a server between hosts: cold migrate, live migrate, evacuate.
+
+migrate         -> ServerMigrateRequested       then the resize flow with the same flavor
+                   (scheduled, resized to VERIFY_RESIZE, confirmResize / revertResize)
+os-migrateLive  -> ServerLiveMigrationStarted   task migrating (target claimed by the API)
+source worker   -> ServerLiveMigrated           on the target; source released
+                   or ServerLiveMigrationFailed target released, stays where it was
+evacuate        -> ServerEvacuationStarted      task rebuilding (the source host is down)
+target worker   -> ServerEvacuated              rebuilt on the target; source released
+                   or ServerEvacuationFailed    vm_state error
+
+Migration records (os-migrations) are a projection of these events and of resize's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from eventsourcing.utils import register_topic
+
+from control_plane.api.faults import BadRequest, Conflict
+from control_plane.domain.base import EVENT_TYPES
+from control_plane.domain.servers import resize as server_resize
+from control_plane.domain.servers import states
+from control_plane.domain.servers.aggregate import Server
+from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+
+MIGRATING = "migrating"
+REBUILDING = "rebuilding"
+
+
+class MigrateRequested(server_resize.ResizeRequested):
+    """A cold migration: a resize to the same flavor, on another host."""
+
+    TOPIC = "ServerMigrateRequested"
+
+
+register_topic(MigrateRequested.TOPIC, MigrateRequested)
+EVENT_TYPES[MigrateRequested.TOPIC] = MigrateRequested
+
+
+def _target(event: Any, s: Server) -> None:
+    s.move_target = event.dest
+
+
+def _arrive(event: Any, s: Server) -> None:
+    s.host = s.node = event.dest
+    s.move_target = None
+
+
+def _stay(event: Any, s: Server) -> None:
+    s.move_target = None
+
+
+_MOVE = {"source": str, "dest": str}
+LiveMigrationStarted = transition_event("ServerLiveMigrationStarted", Transition(
+    KEEP, MIGRATING, fields={**_MOVE, "block_migration": bool}), _target)
+LiveMigrated = transition_event("ServerLiveMigrated", Transition(
+    KEEP, None, view_sql=", host = $7, node = $7", view_args=("dest",),
+    fields={**_MOVE, "started_at": str}), _arrive)
+LiveMigrationFailed = transition_event("ServerLiveMigrationFailed", Transition(
+    KEEP, None, fields={**_MOVE, "started_at": str, "message": str}), _stay)
+EvacuationStarted = transition_event("ServerEvacuationStarted", Transition(
+    KEEP, REBUILDING, fields={**_MOVE, "return_to": str, "admin_pass": str}), _target)
+Evacuated = transition_event("ServerEvacuated", Transition(
+    "=return_to", None, "=power_state", view_sql=", host = $7, node = $7",
+    view_args=("dest",), fields={**_MOVE, "started_at": str, "return_to": str,
+                                 "power_state": int}), _arrive)
+EvacuationFailed = transition_event("ServerEvacuationFailed", Transition(
+    states.ERROR, None, fields={**_MOVE, "started_at": str, "message": str}), _stay)
+
+
+def request_migrate(server: Server, now: dt.datetime) -> None:
+    server._check("migrate", (states.ACTIVE, states.STOPPED))
+    return_to = states.STOPPED if server.vm_state == states.STOPPED else states.ACTIVE
+    server.trigger_event(MigrateRequested, flavor=server.flavor, return_to=return_to,
+                         timestamp=now)
+
+
+def check_live_migration(server: Server, dest: str | None) -> str:
+    """Refusals before a target is chosen; returns the source host."""
+    server._check("os-migrateLive", (states.ACTIVE, states.PAUSED))
+    assert server.host is not None
+    if dest == server.host:
+        raise BadRequest(f"Unable to migrate instance ({server.id}) to current host "
+                         f"({server.host}).")
+    return server.host
+
+
+def start_live_migration(server: Server, dest: str, block_migration: bool,
+                         now: dt.datetime) -> None:
+    server.trigger_event(LiveMigrationStarted, source=server.host, dest=dest,
+                         block_migration=block_migration, timestamp=now)
+
+
+def finish_live_migration(server: Server, started_at: str, ok: bool, message: str,
+                          now: dt.datetime) -> str | None:
+    """The source worker's outcome; returns the host whose claim is to be released
+    (the source when it worked, the target when it did not)."""
+    if server.deleted or server.task_state != MIGRATING or \
+            not getattr(server, "move_target", None):
+        return None
+    source, dest = server.host or "", str(server.move_target)
+    if ok:
+        server.trigger_event(LiveMigrated, source=source, dest=dest, started_at=started_at,
+                             timestamp=now)
+        return source
+    server.trigger_event(LiveMigrationFailed, source=source, dest=dest, started_at=started_at,
+                         message=message, timestamp=now)
+    return dest
+
+
+def check_evacuation(server: Server, dest: str | None) -> str:
+    server._check("evacuate", (states.ACTIVE, states.STOPPED, states.ERROR))
+    if server.host is None:
+        raise Conflict(f"Cannot 'evacuate' instance {server.id}: it has no host")
+    if dest == server.host:
+        raise BadRequest("The target host can't be the same one.")
+    return server.host
+
+
+def start_evacuation(server: Server, dest: str, sealed_pass: str, now: dt.datetime) -> None:
+    return_to = states.STOPPED if server.vm_state == states.STOPPED else states.ACTIVE
+    server.trigger_event(EvacuationStarted, source=server.host, dest=dest, return_to=return_to,
+                         admin_pass=sealed_pass, timestamp=now)
+
+
+def finish_evacuation(server: Server, started_at: str, ok: bool, message: str,
+                      now: dt.datetime) -> str | None:
+    """The target worker's outcome; returns the host whose claim is to be released."""
+    if server.deleted or server.task_state != REBUILDING or \
+            not getattr(server, "move_target", None):
+        return None
+    source, dest = server.host or "", str(server.move_target)
+    if ok:
+        return_to = _return_to(server)
+        server.trigger_event(Evacuated, source=source, dest=dest, started_at=started_at,
+                             return_to=return_to,
+                             power_state=states.SHUTDOWN if return_to == states.STOPPED
+                             else states.RUNNING, timestamp=now)
+        return source
+    server.trigger_event(EvacuationFailed, source=source, dest=dest, started_at=started_at,
+                         message=message, timestamp=now)
+    return dest
+
+
+def _return_to(server: Server) -> str:
+    return states.STOPPED if server.vm_state == states.STOPPED else states.ACTIVE

@@ -1,0 +1,2 @@
+"""Operator tasks: audit of the hash chains, auditors' history replay, readiness, the defaults
+a new cloud starts with."""

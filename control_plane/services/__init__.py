@@ -1,1 +1,0 @@
-"""Command handlers, one module per resource."""

@@ -1,0 +1,1 @@
+"""The console views and their queries."""

@@ -1,0 +1,1 @@
+"""The flavors view and its queries."""

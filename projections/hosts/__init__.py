@@ -1,0 +1,1 @@
+"""The compute hosts view and its queries."""

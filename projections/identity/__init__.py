@@ -1,0 +1,1 @@
+"""The identity views (users, projects, roles, assignments, revoked tokens) and their queries."""

@@ -1,0 +1,1 @@
+"""The images view and its queries."""

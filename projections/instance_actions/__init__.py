@@ -1,0 +1,1 @@
+"""The instance actions view (os-instance-actions) and its queries."""

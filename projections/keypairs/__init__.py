@@ -1,0 +1,1 @@
+"""The keypairs view and its queries."""

@@ -1,0 +1,1 @@
+"""The server migrations view (os-migrations) and its queries."""

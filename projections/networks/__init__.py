@@ -1,0 +1,1 @@
+"""The networks, ports and floating-IP views and their queries."""

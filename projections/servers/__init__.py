@@ -1,0 +1,1 @@
+"""The servers view and its queries."""

@@ -1,0 +1,1 @@
+"""The volumes, volume snapshots views and their queries."""
