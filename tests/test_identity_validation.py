@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from control_plane.api.faults import BadRequest
 from control_plane.bootstrap import System, open_system
 from control_plane.config import Settings
+from control_plane.domain.errors import Invalid as BadRequest
 from control_plane.domain.identity.aggregate import Project, RevokedToken, Role, User
 from tests.conftest import scratch_database
 from tests.test_identity import login, password_auth

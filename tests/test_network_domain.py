@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from control_plane.api.faults import BadRequest, Conflict, Forbidden, NotFound
+from control_plane.domain.errors import Conflict, NotFound
+from control_plane.domain.errors import Invalid as BadRequest
+from control_plane.domain.errors import NotPermitted as Forbidden
 from control_plane.domain.networks.aggregate import Network, NoMoreFixedIps
 from control_plane.domain.networks.floating_ips import FloatingIpPool
 

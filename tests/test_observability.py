@@ -298,7 +298,7 @@ async def test_one_request_id_from_api_to_driver(system: System, http: httpx.Asy
 def test_json_logs_carry_the_context() -> None:
     code = (
         "import logging\n"
-        "from control_plane import logs\n"
+        "from control_plane.observability import logs\n"
         "logs.configure()\n"
         "with logs.bound(request_id='req-abc', server_id='s-1'):\n"
         "    logging.getLogger('demo').info('hello %s', 'there')\n"

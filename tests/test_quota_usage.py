@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from control_plane.api.faults import QuotaExceeded
 from control_plane.bootstrap import System
 from control_plane.domain.base import replay, to_new_event
+from control_plane.domain.errors import QuotaExceeded
 from control_plane.domain.quotas.usage import ProjectUsage, usage_stream_id
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service import uow as uow_module

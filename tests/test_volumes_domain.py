@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from control_plane.api.faults import BadRequest, Conflict, NotFound
 from control_plane.domain.base import upcast
+from control_plane.domain.errors import Conflict, NotFound
+from control_plane.domain.errors import Invalid as BadRequest
 from control_plane.domain.servers import states
 from control_plane.domain.servers import volume_attachments as sv
 from control_plane.domain.servers.aggregate import Server

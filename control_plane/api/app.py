@@ -46,13 +46,14 @@ from control_plane.api.compute.resources import (
     volumes,
 )
 from control_plane.api.compute.resources import server_action_router as server_actions
-from control_plane.api.faults import Fault, MethodNotAllowed, NotFound
+from control_plane.api.faults import Fault, MethodNotAllowed, NotFound, from_domain
 from control_plane.api.identity import resources as identity
 from control_plane.api.image import resources as glance
 from control_plane.api.metadata import resources as metadata
 from control_plane.api.middleware import ComputeMiddleware
 from control_plane.api.observe import ObserveMiddleware
 from control_plane.config import Settings
+from control_plane.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,8 @@ def compute_routes() -> list[BaseRoute]:
 
 
 async def fault_handler(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DomainError):
+        exc = from_domain(exc)
     assert isinstance(exc, Fault)
     return common.JSON(exc.body(), status_code=exc.code)
 
@@ -309,8 +312,8 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
                 R("/image", glance.versions, methods=["GET"]),
                 Mount("/image", routes=glance.routes()),
                 *routes, Mount("/compute", routes=routes)],
-        exception_handlers={Fault: fault_handler, HTTPException: http_error,
-                            Exception: unexpected},
+        exception_handlers={Fault: fault_handler, DomainError: fault_handler,
+                            HTTPException: http_error, Exception: unexpected},
         lifespan=lifespan,
     )
     app.add_middleware(ComputeMiddleware, settings=settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from control_plane.domain import errors
+
 
 class Fault(Exception):
     code = 500
@@ -86,3 +88,18 @@ class ServiceUnavailable(Fault):
     code = 503
     title = "serviceUnavailable"
     default = "Service is unavailable at this time."
+
+
+_FROM_DOMAIN: dict[type[errors.DomainError], type[Fault]] = {
+    errors.Invalid: BadRequest,
+    errors.NotFound: NotFound,
+    errors.Conflict: Conflict,
+    errors.NotPermitted: Forbidden,
+    errors.QuotaExceeded: QuotaExceeded,
+}
+
+
+def from_domain(error: errors.DomainError) -> Fault:
+    """Nova's fault for what the domain refused, with the domain's message."""
+    kind = next((fault for cls, fault in _FROM_DOMAIN.items() if isinstance(error, cls)), Fault)
+    return kind(error.message)

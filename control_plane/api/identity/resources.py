@@ -21,10 +21,18 @@ from starlette.routing import BaseRoute, Route
 
 from control_plane.access.authentication import DEFAULT_DOMAIN, Authenticator, Validated
 from control_plane.api import common
-from control_plane.api.faults import BadRequest, Fault, Forbidden, NotFound, Unauthorized
+from control_plane.api.faults import (
+    BadRequest,
+    Fault,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    from_domain,
+)
 from control_plane.api.identity import schemas
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from control_plane.domain.errors import DomainError
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           409: "Conflict", 500: "Internal Server Error", 503: "Service Unavailable"}
@@ -40,7 +48,8 @@ def keystone(fn: Handler) -> Handler:
     async def wrapper(request: Request) -> Response:
         try:
             return await fn(request)
-        except Fault as fault:
+        except (Fault, DomainError) as error:
+            fault = from_domain(error) if isinstance(error, DomainError) else error
             return common.JSON({"error": {"code": fault.code, "title": TITLES.get(
                 fault.code, "Error"), "message": fault.message}}, status_code=fault.code)
 

@@ -41,9 +41,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from control_plane.api import common
-from control_plane.api.faults import Conflict
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from control_plane.domain import errors
 
 VERSIONS = ("2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30",
             "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14", "latest")
@@ -171,7 +171,7 @@ async def password(request: Request) -> Response:
     try:
         await common.bus(request).handle(
             c.SetServerPassword(str(row["id"]), data.decode(errors="replace")), ctx)
-    except Conflict:
+    except errors.Conflict:
         return _text("The server password is already set.", 409)
     return _text("")
 

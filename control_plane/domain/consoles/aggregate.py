@@ -21,8 +21,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import BadRequest, Conflict
 from control_plane.domain.base import register
+from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 
@@ -45,7 +45,7 @@ def token_hash(token: str) -> str:
 
 def check_console_type(protocol: str, console_type: str) -> None:
     if console_type not in PROTOCOLS[protocol]:
-        raise BadRequest(f"Invalid console type {console_type}")
+        raise Invalid(f"Invalid console type {console_type}")
 
 
 def check_reachable(server: Server, method: str) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import BadRequest, NotFound
 from control_plane.domain.base import register
+from control_plane.domain.errors import Invalid, NotFound
 
 ID, NAME, EMAIL, DESCRIPTION, ROLE_DESCRIPTION = 64, 255, 255, 65535, 255
 
@@ -31,12 +31,12 @@ def check_text(field: str, value: Any, longest: int, nullable: bool = False) -> 
     if value is None and nullable:
         return
     if not isinstance(value, str):
-        raise BadRequest(f"Invalid input for field '{field}': expected a string")
+        raise Invalid(f"Invalid input for field '{field}': expected a string")
     if len(value) > longest or "\x00" in value:
-        raise BadRequest(f"Invalid input for field '{field}': at most {longest} characters, "
+        raise Invalid(f"Invalid input for field '{field}': at most {longest} characters, "
                          "and no NUL")
     if field in ("name", "domain_id") and not value.strip():
-        raise BadRequest(f"Invalid input for field '{field}': must not be blank")
+        raise Invalid(f"Invalid input for field '{field}': must not be blank")
 
 
 def check_fields(values: dict[str, Any], fields: dict[str, tuple[int, bool]],
@@ -45,11 +45,11 @@ def check_fields(values: dict[str, Any], fields: dict[str, tuple[int, bool]],
     for key, value in values.items():
         if key in booleans:
             if not isinstance(value, bool):
-                raise BadRequest(f"Invalid input for field '{key}': expected a boolean")
+                raise Invalid(f"Invalid input for field '{key}': expected a boolean")
         elif key in fields:
             check_text(key, value, *fields[key])
         else:
-            raise BadRequest(f"Invalid input for field '{key}': not an attribute here")
+            raise Invalid(f"Invalid input for field '{key}': not an attribute here")
 
 
 class User(Aggregate):
@@ -251,7 +251,7 @@ class RevokedToken(Aggregate):
         try:
             dt.datetime.fromisoformat(fields.get("expires_at"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise BadRequest("Invalid input for field 'expires_at': expected a time") from None
+            raise Invalid("Invalid input for field 'expires_at': expected a time") from None
         return cls._create(cls.Created, id=stream_id, timestamp=now, **fields)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import NotFound
 from control_plane.domain.base import register
+from control_plane.domain.errors import NotFound
 
 
 class Image(Aggregate):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from control_plane.api.faults import BadRequest
+from control_plane.domain.errors import Invalid
 
 
 def _colon_hex(digest: bytes) -> str:
@@ -27,7 +27,7 @@ def ssh_fingerprint(public_key: str) -> str:
         serialization.load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.strip().split()[1], validate=True)
     except (ValueError, IndexError, binascii.Error, TypeError, UnsupportedAlgorithm):
-        raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+        raise Invalid("Keypair data is invalid: failed to generate fingerprint") from None
     return _colon_hex(hashlib.md5(blob, usedforsecurity=False).digest())
 
 
@@ -36,7 +36,7 @@ def x509_fingerprint(certificate: str) -> str:
     try:
         cert = x509.load_pem_x509_certificate(certificate.encode())
     except (ValueError, TypeError) as exc:
-        raise BadRequest("Keypair data is invalid: failed to generate X509 fingerprint. "
+        raise Invalid("Keypair data is invalid: failed to generate X509 fingerprint. "
                          f"Error message: {exc}") from None
     return _colon_hex(cert.fingerprint(hashes.SHA1()))
 

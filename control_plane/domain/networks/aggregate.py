@@ -23,8 +23,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import BadRequest, Conflict
 from control_plane.domain.base import register, stable_id
+from control_plane.domain.errors import Conflict, Invalid
 
 DEFAULT_NAME = "private"
 DEFAULT_CIDR = "10.0.0.0/16"
@@ -38,7 +38,7 @@ def network_stream_id(name: str) -> uuid.UUID:
 DEFAULT_NETWORK_ID = network_stream_id(DEFAULT_NAME)
 
 
-class NoMoreFixedIps(BadRequest):
+class NoMoreFixedIps(Invalid):
     def __init__(self, network_id: str) -> None:
         super().__init__(f"No fixed IP addresses available for network: {network_id}")
 
@@ -177,7 +177,7 @@ class Network(Aggregate):
 
     def _check_requested(self, address: str) -> None:
         if not self.contains(address) or not self._assignable(self.offset(address)):
-            raise BadRequest(f"IP {address} is not a valid IP for network {self.id}.")
+            raise Invalid(f"IP {address} is not a valid IP for network {self.id}.")
         if address in self.used:
             owner = self.ports[self.used[address]]["server_id"]
             raise Conflict(f"Fixed IP address {address} is already in use on instance "

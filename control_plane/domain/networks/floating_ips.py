@@ -17,8 +17,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import BadRequest, Forbidden, NotFound
 from control_plane.domain.base import register, stable_id
+from control_plane.domain.errors import Invalid, NotFound, NotPermitted
 
 DEFAULT_POOL = "public"
 DEFAULT_POOL_CIDR = "172.24.4.0/24"
@@ -110,11 +110,11 @@ class FloatingIpPool(Aggregate):
         held = self.addresses.get(address)
         if held is not None:
             if held["project_id"] != project_id and not admin:
-                raise Forbidden("Forbidden")  # Nova: the address is another project's
+                raise NotPermitted("NotPermitted")  # Nova: the address is another project's
             if held.get("server_id"):
                 if held["server_id"] == server_id and held["fixed_address"] == fixed_address:
                     return False
-                raise BadRequest("floating IP is already associated")
+                raise Invalid("floating IP is already associated")
         self.trigger_event(self.Associated, address=address, project_id=project_id,
                            server_id=server_id, fixed_address=fixed_address, port_id=port_id,
                            timestamp=now)

@@ -20,8 +20,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import QuotaExceeded
 from control_plane.domain.base import register, stable_id
+from control_plane.domain.errors import QuotaExceeded
 
 RESOURCES = ("instances", "cores", "ram")
 

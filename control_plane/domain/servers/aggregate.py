@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import BadRequest, Conflict, NotFound, QuotaExceeded
 from control_plane.domain.base import register
+from control_plane.domain.errors import Conflict, Invalid, NotFound, QuotaExceeded
 from control_plane.domain.servers import states
 
 
@@ -392,14 +392,14 @@ class Server(Aggregate):
     def add_security_group(self, name: str, now: dt.datetime) -> None:
         self._require_not_deleted()
         if name in self.security_groups:
-            raise BadRequest(f"Security group {name} is already associated with the instance "
+            raise Invalid(f"Security group {name} is already associated with the instance "
                              f"{self.id}")
         self.trigger_event(self.SecurityGroupAdded, name=name, timestamp=now)
 
     def remove_security_group(self, name: str, now: dt.datetime) -> None:
         self._require_not_deleted()
         if name not in self.security_groups:
-            raise BadRequest(f"Security group {name} not associated with the instance "
+            raise Invalid(f"Security group {name} not associated with the instance "
                              f"{self.id}")
         self.trigger_event(self.SecurityGroupRemoved, name=name, timestamp=now)
 

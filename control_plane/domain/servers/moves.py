@@ -19,8 +19,8 @@ from typing import Any
 
 from eventsourcing.utils import register_topic
 
-from control_plane.api.faults import BadRequest, Conflict
 from control_plane.domain.base import EVENT_TYPES
+from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import resize as server_resize
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
@@ -83,7 +83,7 @@ def check_live_migration(server: Server, dest: str | None) -> str:
     server._check("os-migrateLive", (states.ACTIVE, states.PAUSED))
     assert server.host is not None
     if dest == server.host:
-        raise BadRequest(f"Unable to migrate instance ({server.id}) to current host "
+        raise Invalid(f"Unable to migrate instance ({server.id}) to current host "
                          f"({server.host}).")
     return server.host
 
@@ -116,7 +116,7 @@ def check_evacuation(server: Server, dest: str | None) -> str:
     if server.host is None:
         raise Conflict(f"Cannot 'evacuate' instance {server.id}: it has no host")
     if dest == server.host:
-        raise BadRequest("The target host can't be the same one.")
+        raise Invalid("The target host can't be the same one.")
     return server.host
 
 

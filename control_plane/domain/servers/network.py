@@ -23,7 +23,7 @@ import datetime as dt
 import ipaddress
 from typing import Any
 
-from control_plane.api.faults import BadRequest, Conflict, NotFound
+from control_plane.domain.errors import Conflict, Invalid, NotFound
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
@@ -267,7 +267,7 @@ def port_with(server: Server, address: str) -> Vif:
     for vif in vifs(server).values():
         if address in vif["ips"] and vif["state"] != ATTACHING:
             return vif
-    raise BadRequest(f"Instance {server.id} does not have fixed IP '{address}'.")
+    raise Invalid(f"Instance {server.id} does not have fixed IP '{address}'.")
 
 
 def remove_fixed_ip(server: Server, address: str, now: dt.datetime) -> tuple[str, list[str]]:
@@ -286,17 +286,17 @@ def fixed_address_for(server: Server, fixed_address: str | None) -> tuple[str, s
     """The fixed address (and its port) a floating IP is to be bound to: the one asked
     for, or the first IPv4 one (Nova's checks and messages)."""
     if not vifs(server):
-        raise BadRequest("Instance network is not ready yet")
+        raise Invalid("Instance network is not ready yet")
     ips = fixed_ips(server)
     if not ips:
-        raise BadRequest("No fixed IPs associated to instance")
+        raise Invalid("No fixed IPs associated to instance")
     if fixed_address is not None:
         if fixed_address not in ips:
-            raise BadRequest("Specified fixed address not assigned to instance")
+            raise Invalid("Specified fixed address not assigned to instance")
         return fixed_address, port_with(server, fixed_address)["port_id"]
     v4 = [ip for ip in ips if ipaddress.ip_address(ip).version == 4]
     if not v4:
-        raise BadRequest(f"Unable to associate floating IP to any fixed IPs for instance "
+        raise Invalid(f"Unable to associate floating IP to any fixed IPs for instance "
                          f"{server.id}. Instance has no fixed IPv4 addresses to associate.")
     return v4[0], port_with(server, v4[0])["port_id"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from control_plane.api.faults import Conflict
+from control_plane.domain.errors import Conflict
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.servers.transitions import KEEP, Transition, transition_event

@@ -16,8 +16,8 @@ from typing import Any
 
 from eventsourcing.utils import register_topic
 
-from control_plane.api.faults import BadRequest, Conflict
 from control_plane.domain.base import EVENT_TYPES
+from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 
@@ -112,7 +112,7 @@ for _cls in EVENTS:
 def request(server: Server, flavor: dict[str, Any], now: dt.datetime) -> None:
     server._check("resize", (states.ACTIVE, states.STOPPED))
     if flavor["id"] == server.flavor["id"]:
-        raise BadRequest("When resizing, instances must change flavor!")
+        raise Invalid("When resizing, instances must change flavor!")
     return_to = states.STOPPED if server.vm_state == states.STOPPED else states.ACTIVE
     server.trigger_event(ResizeRequested, flavor=flavor, return_to=return_to, timestamp=now)
 

@@ -21,7 +21,7 @@ import datetime as dt
 import string
 from typing import Any
 
-from control_plane.api.faults import Conflict, NotFound
+from control_plane.domain.errors import Conflict, NotFound
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.servers.transitions import KEEP, Transition, transition_event

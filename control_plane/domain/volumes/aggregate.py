@@ -24,8 +24,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.api.faults import BadRequest, NotFound
 from control_plane.domain.base import register, stable_id
+from control_plane.domain.errors import Invalid, NotFound
 
 CREATING = "creating"
 AVAILABLE = "available"
@@ -54,9 +54,9 @@ def volume_type(ref: str | None) -> dict[str, Any]:
     raise NotFound(f"Volume type {ref} could not be found.")
 
 
-def _invalid_volume(reason: str) -> BadRequest:
+def _invalid_volume(reason: str) -> Invalid:
     """Cinder refused the request; Nova passes its message on as a 400."""
-    return BadRequest(f"Invalid input received: Invalid volume: {reason}")
+    return Invalid(f"Invalid input received: Invalid volume: {reason}")
 
 
 class Volume(Aggregate):
@@ -172,7 +172,7 @@ class Volume(Aggregate):
     def check_attachable(self) -> None:
         """Can this volume be reserved for a server? (Nova's checks, then Cinder's.)"""
         if self.server_id is not None:
-            raise BadRequest(f"Invalid volume: volume {self.id} is already attached to "
+            raise Invalid(f"Invalid volume: volume {self.id} is already attached to "
                              f"instances: {self.server_id}")
         if self.status != AVAILABLE:
             raise _invalid_volume(f"Volume {self.id} status must be available or downloading"
@@ -190,7 +190,7 @@ class Volume(Aggregate):
 
     def begin_detaching(self, server_id: str, now: dt.datetime) -> None:
         if self.status != IN_USE or self.server_id != server_id:
-            raise BadRequest("Invalid volume: Invalid input received: Unable to detach volume."
+            raise Invalid("Invalid volume: Invalid input received: Unable to detach volume."
                              " Volume status must be 'in-use' and attach_status must be "
                              "'attached' to detach.")
         self.trigger_event(self.Detaching, server_id=server_id, timestamp=now)
@@ -220,7 +220,7 @@ class Volume(Aggregate):
 
     def delete(self, snapshots: int, now: dt.datetime) -> None:
         if self.status != AVAILABLE or self.server_id is not None or snapshots:
-            raise BadRequest(
+            raise Invalid(
                 "Invalid input received: Invalid volume: Volume status must be available or "
                 "error or error_restoring or error_extending or error_managing and must not "
                 "be migrating, attached, belong to a group, have snapshots or be "

@@ -21,6 +21,7 @@ import asyncpg
 
 from control_plane.api.faults import BadRequest, Conflict, NotFound
 from control_plane.context import RequestContext
+from control_plane.domain import errors
 from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID, Network
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.volumes.aggregate import Volume, VolumeSnapshot
@@ -118,7 +119,7 @@ async def check_block_devices(uow: UnitOfWork, mappings: Iterable[dict[str, Any]
         elif source == "snapshot":
             try:
                 await load_snapshot(uow, ref, ctx)
-            except NotFound:
+            except (NotFound, errors.NotFound):
                 raise BadRequest(f"Block Device Mapping is Invalid: failed to get snapshot "
                                  f"{ref}.") from None
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from control_plane.api.faults import Conflict, NotFound
+from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext, now
 from control_plane.domain import commands as c
+from control_plane.domain import errors
 from control_plane.domain.servers import deletion
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
@@ -24,7 +25,7 @@ async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) ->
         server.check_lock(ctx.is_admin)
         try:
             deletion.request_delete(server, soft, now())
-        except Conflict:
+        except errors.Conflict:
             raise NotFound(f"Instance {cmd.server_id} could not be found.") from None
         await settle(uow, [server])
         await uow.commit(ctx.metadata())
