@@ -24,11 +24,10 @@ from control_plane.api.faults import Conflict
 from control_plane.config import Settings
 from control_plane.context import SYSTEM
 from control_plane.domain import commands as c
-from control_plane.domain.base import upcast
 from control_plane.ops import defaults
 from control_plane.service.bus import MessageBus
 from control_plane.service.deps import Deps
-from control_plane.store import db
+from control_plane.store import db, event_codec
 from control_plane.store import schema_migrations as migrations
 from control_plane.store.eventstore import EventStore, Notifier
 from control_plane.store.follower import Follower
@@ -105,6 +104,7 @@ class System:
 async def open_system(dsn: str, settings: Settings | None = None, *, seed: bool = True,
                       pool_size: int = 20) -> System:
     settings = settings or Settings()
+    event_codec.install()  # the event types, for the eventsourcing library's aggregates
     pool = await db.create_pool(dsn, max_size=pool_size)
     notifier = Notifier(dsn)
     external = None
@@ -112,7 +112,7 @@ async def open_system(dsn: str, settings: Settings | None = None, *, seed: bool 
         async with pool.acquire() as conn:
             await migrations.migrate(conn)
         projections = all_projections()
-        store = EventStore(pool, inline=list(projections), upcaster=upcast)
+        store = EventStore(pool, inline=list(projections), upcaster=event_codec.upcast)
         runner = ProjectionRunner(store, projections)
         await runner.create_schemas()
         await runner.catch_up()

@@ -20,9 +20,11 @@ import pytest
 
 from control_plane.bootstrap import System, open_system
 from control_plane.config import Settings
-from control_plane.store import db
+from control_plane.store import db, event_codec
 from drivers.base import HostSpec
 from drivers.fake import FakeDriver
+
+event_codec.install()  # as bootstrap does: domain tests trigger events without a system
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
 

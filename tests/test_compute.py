@@ -107,9 +107,9 @@ async def test_restarted_worker_neither_repeats_nor_skips(bare_system: System) -
 
 
 async def test_host_snapshots_match_full_replay(bare_system: System) -> None:
-    from control_plane.domain.base import replay
     from control_plane.domain.hosts.aggregate import ComputeHost, host_stream_id
     from control_plane.service.uow import UnitOfWork
+    from control_plane.store.event_codec import replay
 
     system = bare_system
     system.settings.quotas.update(instances=-1, cores=-1, ram=-1)

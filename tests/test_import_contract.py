@@ -8,6 +8,9 @@ Rules:
 3. ``views``: only a projection's own module names its view tables (``v_servers``, ...);
    everything else reads through that projection's query functions.
 4. ``size``: no module over 400 lines (tests and scripts aside).
+5. ``registration``: no import-time registration; only ``control_plane.domain.registry``
+   hands event types to the eventsourcing library (``register_topic``) or fills the
+   table of event types (``EVENT_TYPES[...] =``).
 
 The tree does not obey them all yet: ``KNOWN`` lists every place that breaks a rule
 today. The test fails on any *new* breach (naming the file and the import or table),
@@ -43,6 +46,9 @@ IMPORT_RULES = (
 )
 
 VIEW = re.compile(r"\bv_[a-z_]+\b")
+# registration of event types, allowed only in the one registry
+REGISTRATION = re.compile(r"\bregister_topic\b|\bEVENT_TYPES\[")
+REGISTRY = "control_plane.domain.registry"
 
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
@@ -102,7 +108,11 @@ def breaches(root: Path, packages: Iterable[str] = PACKAGES) -> set[tuple[str, s
                 bad = next((f for f in rule.forbidden if _under(name, f)), None)
                 if bad is not None:
                     found.add((rule.name, module, bad))
-        for table in set(VIEW.findall(path.read_text())):
+        text = path.read_text()
+        if _under(module, "control_plane") and module != REGISTRY:
+            for what in set(REGISTRATION.findall(text)):
+                found.add(("registration", module, what.rstrip("[")))
+        for table in set(VIEW.findall(text)):
             owner = owners.get(table)
             if owner is not None and not _under(module, owner):
                 found.add(("views", module, table))
@@ -116,7 +126,6 @@ def _known(lines: str) -> frozenset[tuple[str, str, str]]:
 
 
 KNOWN = _known("""
-domain control_plane.domain.base control_plane.store
 drivers drivers.qemu.driver control_plane
 views control_plane.access.authentication v_assignments
 views control_plane.access.authentication v_projects
@@ -249,6 +258,10 @@ def test_a_clean_tree_has_no_breach(tree: Path) -> None:
      ("drivers", "drivers.bad", "workers")),
     ("control_plane/api/bad.py", 'Q = "SELECT name FROM v_flavors"\n',
      ("views", "control_plane.api.bad", "v_flavors")),
+    ("control_plane/domain/bad.py", "from eventsourcing.utils import register_topic\n",
+     ("registration", "control_plane.domain.bad", "register_topic")),
+    ("control_plane/domain/bad.py", "EVENT_TYPES['X'] = object\n",
+     ("registration", "control_plane.domain.bad", "EVENT_TYPES")),
 ])
 def test_each_rule_catches_its_breach(tree: Path, name: str, text: str,
                                       expected: tuple[str, str, str]) -> None:

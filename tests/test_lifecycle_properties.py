@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from control_plane.bootstrap import System, open_system
-from control_plane.domain.base import replay
 from control_plane.domain.servers.aggregate import Server
 from control_plane.store import db
+from control_plane.store.event_codec import replay
 from tests.conftest import IMAGE, IMAGE_ALT, NOAUTH, Api, fake_driver, wait_hosts
 
 ACTIONS: list[tuple[str, Any]] = [

@@ -7,8 +7,8 @@ from typing import Any
 
 from control_plane.bootstrap import System
 from control_plane.context import now
-from control_plane.domain.base import to_new_event
 from control_plane.domain.keypairs.aggregate import Keypair
+from control_plane.store.event_codec import to_new_event
 from control_plane.store.eventstore import EventStore, StreamAppend
 from tests.conftest import Api
 
@@ -100,7 +100,7 @@ async def test_upcasting_old_event_versions(system: System) -> None:
         await store.append([StreamAppend(stream, 0, [type(new)(new.event_type, data, 1)])])
         (record,) = await store.read_stream(stream)
         assert record.schema_version == 2 and record.data["type"] == "ssh"
-        from control_plane.domain.base import replay
+        from control_plane.store.event_codec import replay
 
         keypair = replay(Keypair, [record])
         assert keypair is not None and keypair.name == "old"

@@ -14,13 +14,13 @@ import httpx
 import pytest
 
 from control_plane.bootstrap import System
-from control_plane.domain.base import replay, to_new_event
 from control_plane.domain.errors import QuotaExceeded
 from control_plane.domain.quotas.usage import ProjectUsage, usage_stream_id
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service import uow as uow_module
 from control_plane.service.handlers.quotas import project_usage
 from control_plane.service.uow import UnitOfWork
+from control_plane.store.event_codec import replay, to_new_event
 from control_plane.store.eventstore import ConcurrencyError, StreamAppend
 from tests.conftest import IMAGE, Api, assert_error
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from control_plane.domain.base import upcast
 from control_plane.domain.errors import Conflict, NotFound
 from control_plane.domain.errors import Invalid as BadRequest
 from control_plane.domain.servers import states
 from control_plane.domain.servers import volume_attachments as sv
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.volumes.aggregate import Volume
+from control_plane.store.event_codec import upcast
 
 NOW = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from control_plane.api.compute.resources.history import render_server
-from control_plane.domain.base import upcast
 from control_plane.ops import history
 from control_plane.store import db
+from control_plane.store.event_codec import upcast
 from control_plane.store.eventstore import EventStore
 
 

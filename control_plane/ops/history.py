@@ -22,17 +22,13 @@ from typing import Any
 
 import asyncpg
 
-from control_plane.domain.base import EVENT_TYPES, to_domain_event
-from control_plane.domain.servers import deletion as server_deletion
-from control_plane.domain.servers import moves as server_moves
-from control_plane.domain.servers import rescue as server_rescue
+from control_plane.domain.registry import EVENT_TYPES
 from control_plane.domain.servers import states
 from control_plane.domain.servers import volume_attachments as server_volumes
 from control_plane.domain.servers.aggregate import Server
+from control_plane.store.event_codec import to_domain_event
 from control_plane.store.eventstore import EventStore, RecordedEvent
 
-# their events fill EVENT_TYPES (the others are imported by control_plane.domain)
-_DECLARING = (server_deletion, server_moves, server_rescue, server_volumes)
 # event data keys whose values are secret (sealed, encrypted or user-supplied content)
 SENSITIVE = frozenset({"admin_pass", "password", "password_hash", "user_data", "files",
                        "key_data", "token_hash"})

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from eventsourcing.domain import Aggregate, Snapshot
 
 from control_plane.api.faults import Conflict
-from control_plane.domain.base import replay, to_domain_event, to_new_event
 from control_plane.observability import metrics
 from control_plane.store import aggregate_snapshots as snapshots
+from control_plane.store.event_codec import replay, to_domain_event, to_new_event
 from control_plane.store.eventstore import ConcurrencyError, EventStore, RecordedEvent, StreamAppend
 
 A = TypeVar("A", bound=Aggregate)

@@ -21,7 +21,6 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register
 from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
@@ -172,7 +171,3 @@ class XvpConsole(Aggregate):
     def delete(self, now: dt.datetime) -> None:
         if self.open:
             self.trigger_event(self.Deleted, instance_uuid=self.instance_uuid, timestamp=now)
-
-
-register(ConsoleAuthorization)
-register(XvpConsole)

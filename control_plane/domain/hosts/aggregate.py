@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register, stable_id
+from control_plane.domain.base import stable_id
 
 
 class NoCapacity(Exception):
@@ -123,8 +123,6 @@ class ComputeHost(Aggregate):
         if server_id in self.claims:
             self.trigger_event(self.ResourcesReleased, server_id=server_id, timestamp=now)
 
-
-register(ComputeHost)
 
 
 def best_host(hosts: list[ComputeHost], vcpus: int, memory_mb: int, disk_gb: int,

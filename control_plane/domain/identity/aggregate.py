@@ -13,7 +13,6 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register
 from control_plane.domain.errors import Invalid, NotFound
 
 ID, NAME, EMAIL, DESCRIPTION, ROLE_DESCRIPTION = 64, 255, 255, 65535, 255
@@ -254,6 +253,3 @@ class RevokedToken(Aggregate):
             raise Invalid("Invalid input for field 'expires_at': expected a time") from None
         return cls._create(cls.Created, id=stream_id, timestamp=now, **fields)
 
-
-for _cls in (User, Project, Role, RevokedToken):
-    register(_cls)

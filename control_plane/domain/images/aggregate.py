@@ -8,7 +8,6 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register
 from control_plane.domain.errors import NotFound
 
 
@@ -96,6 +95,3 @@ class Image(Aggregate):
 
     def delete(self, now: dt.datetime) -> None:
         self.trigger_event(self.Deleted, timestamp=now)
-
-
-register(Image)

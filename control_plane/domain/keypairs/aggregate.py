@@ -8,8 +8,6 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register
-
 
 class Keypair(Aggregate):
     TOPIC = "Keypair"
@@ -49,6 +47,3 @@ class Keypair(Aggregate):
     def delete(self, now: dt.datetime) -> None:
         if not self.deleted:
             self.trigger_event(self.Deleted, timestamp=now)
-
-
-register(Keypair)

@@ -23,7 +23,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register, stable_id
+from control_plane.domain.base import stable_id
 from control_plane.domain.errors import Conflict, Invalid
 
 DEFAULT_NAME = "private"
@@ -226,6 +226,3 @@ class Network(Aggregate):
     def describe(self) -> dict[str, str]:
         """What a server's interface records of its network."""
         return {"net_id": str(self.id), "net_name": self.name, "subnet_id": self.subnet_id}
-
-
-register(Network)

@@ -17,7 +17,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register, stable_id
+from control_plane.domain.base import stable_id
 from control_plane.domain.errors import Invalid, NotFound, NotPermitted
 
 DEFAULT_POOL = "public"
@@ -124,6 +124,3 @@ class FloatingIpPool(Aggregate):
         if self.bound_to(address) == server_id:
             self.trigger_event(self.Disassociated, address=address, server_id=server_id,
                                timestamp=now)
-
-
-register(FloatingIpPool)

@@ -20,7 +20,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register, stable_id
+from control_plane.domain.base import stable_id
 from control_plane.domain.errors import QuotaExceeded
 
 RESOURCES = ("instances", "cores", "ram")
@@ -136,6 +136,3 @@ class ProjectUsage(Aggregate):
                     raise QuotaExceeded(f"Quota exceeded for {res}: Requested {delta}, but "
                                         f"already used {used[res]} of {limits[res]} {res}")
         self.claim({server_id: held}, now)
-
-
-register(ProjectUsage)

@@ -11,7 +11,7 @@ import uuid
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register, stable_id
+from control_plane.domain.base import stable_id
 
 
 def reservation_id(kind: str, *key: str) -> uuid.UUID:
@@ -67,6 +67,3 @@ class Reservation(Aggregate):
     def release(self, holder: str, now: dt.datetime) -> None:
         if self.holder == holder:
             self.trigger_event(self.Released, holder=holder, timestamp=now)
-
-
-register(Reservation)

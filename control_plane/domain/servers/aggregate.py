@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register
 from control_plane.domain.errors import Conflict, Invalid, NotFound, QuotaExceeded
 from control_plane.domain.servers import states
 
@@ -472,6 +471,3 @@ class Server(Aggregate):
     def _require_not_deleted(self) -> None:
         if self.deleted:
             raise Conflict(f"Instance {self.id} is deleted.")
-
-
-register(Server)

@@ -17,9 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import resize as server_resize
 from control_plane.domain.servers import states
@@ -35,9 +32,6 @@ class MigrateRequested(server_resize.ResizeRequested):
 
     TOPIC = "ServerMigrateRequested"
 
-
-register_topic(MigrateRequested.TOPIC, MigrateRequested)
-EVENT_TYPES[MigrateRequested.TOPIC] = MigrateRequested
 
 
 def _target(event: Any, s: Server) -> None:

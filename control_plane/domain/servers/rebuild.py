@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 
@@ -54,9 +51,7 @@ class Rebuilt(Server.Event):
         s.power_state = states.SHUTDOWN if s.vm_state == states.STOPPED else states.RUNNING
 
 
-for _cls in (RebuildRequested, Rebuilt):
-    register_topic(_cls.TOPIC, _cls)
-    EVENT_TYPES[_cls.TOPIC] = _cls
+EVENTS = (RebuildRequested, Rebuilt)
 Server.simple_tasks[REBUILDING] = "rebuild"
 Server.simple_outcomes["rebuild"] = Rebuilt
 

@@ -14,9 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
@@ -104,9 +101,6 @@ class ResizeReverted(Server.Event):
 
 EVENTS = (ResizeRequested, ResizeScheduled, ResizeFailed, Resized, ResizeConfirmed,
           RevertRequested, ResizeReverted)
-for _cls in EVENTS:
-    register_topic(_cls.TOPIC, _cls)
-    EVENT_TYPES[_cls.TOPIC] = _cls
 
 
 def request(server: Server, flavor: dict[str, Any], now: dt.datetime) -> None:

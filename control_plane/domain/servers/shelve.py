@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 
@@ -97,9 +94,6 @@ Server.simple_tasks[UNSHELVING] = "unshelve"  # so a failed placement can clear 
 
 EVENTS = (ShelveRequested, Shelved, OffloadRequested, Offloaded, UnshelveRequested,
           UnshelveScheduled, Unshelved)
-for _cls in EVENTS:
-    register_topic(_cls.TOPIC, _cls)
-    EVENT_TYPES[_cls.TOPIC] = _cls
 
 
 def request(server: Server, image_id: str, offload: bool, now: dt.datetime) -> None:

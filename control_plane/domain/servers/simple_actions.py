@@ -3,8 +3,8 @@
 Each is a request (the API checks the state and sets a task) and an outcome (the
 driver did it: new vm_state and power_state). Both are explicit, stably named
 events on the Server's stream (``ServerPauseRequested``, ``ServerPaused``, ...),
-generated here from one table so that the API, the worker and the projections
-agree on every detail.
+declared here as plain event classes and tied together in one table (``ACTIONS``)
+so that the API, the worker and the projections agree on every detail.
 """
 
 from __future__ import annotations
@@ -13,11 +13,77 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
+
+PAUSING = "pausing"
+UNPAUSING = "unpausing"
+SUSPENDING = "suspending"
+RESUMING = "resuming"
+
+
+class PauseRequested(Server.Event):
+    TOPIC = "ServerPauseRequested"
+
+    def apply(self, s: Server) -> None:
+        s.task_state = PAUSING
+
+
+class Paused(Server.Event):
+    TOPIC = "ServerPaused"
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        s.vm_state, s.task_state, s.power_state = states.PAUSED, None, states.PAUSED_POWER
+
+
+class UnpauseRequested(Server.Event):
+    TOPIC = "ServerUnpauseRequested"
+
+    def apply(self, s: Server) -> None:
+        s.task_state = UNPAUSING
+
+
+class Unpaused(Server.Event):
+    TOPIC = "ServerUnpaused"
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        s.vm_state, s.task_state, s.power_state = states.ACTIVE, None, states.RUNNING
+
+
+class SuspendRequested(Server.Event):
+    TOPIC = "ServerSuspendRequested"
+
+    def apply(self, s: Server) -> None:
+        s.task_state = SUSPENDING
+
+
+class Suspended(Server.Event):
+    TOPIC = "ServerSuspended"
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        s.vm_state, s.task_state, s.power_state = states.SUSPENDED, None, states.SHUTDOWN
+
+
+class ResumeRequested(Server.Event):
+    TOPIC = "ServerResumeRequested"
+
+    def apply(self, s: Server) -> None:
+        s.task_state = RESUMING
+
+
+class Resumed(Server.Event):
+    TOPIC = "ServerResumed"
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        s.vm_state, s.task_state, s.power_state = states.ACTIVE, None, states.RUNNING
+
+
+EVENTS = (PauseRequested, Paused, UnpauseRequested, Unpaused, SuspendRequested, Suspended,
+          ResumeRequested, Resumed)
 
 
 @dataclass(frozen=True)
@@ -32,49 +98,15 @@ class SimpleAction:
     compute_event: str  # the instance-action event name
 
 
-def _events(title: str, task: str, vm: str, power: int) -> tuple[type[Any], type[Any]]:
-    def start(self: Any, s: Server) -> None:
-        s.task_state = task
-
-    def finish(self: Any, s: Server) -> None:
-        s.vm_state = vm
-        s.task_state = None
-        s.power_state = power
-
-    meta: Any = type(Server.Event)  # the eventsourcing library's event metaclass
-    requested = meta(f"{title}Requested", (Server.Event,),
-                     {"TOPIC": f"Server{title}Requested", "apply": start,
-                      "__qualname__": f"Server.{title}Requested"})
-    done = meta(f"{title}Done", (Server.Event,),
-                {"TOPIC": DONE_NAMES[title], "apply": finish,
-                 "__annotations__": {"started_at": str},
-                 "__qualname__": f"Server.{title}Done"})
-    for cls in (requested, done):
-        register_topic(cls.TOPIC, cls)
-        EVENT_TYPES[cls.TOPIC] = cls
-    return requested, done
-
-
-DONE_NAMES = {"Pause": "ServerPaused", "Unpause": "ServerUnpaused",
-              "Suspend": "ServerSuspended", "Resume": "ServerResumed"}
-
-
-def _action(name: str, title: str, vm_states: tuple[str, ...], task: str, vm: str,
-            power: int) -> SimpleAction:
-    requested, done = _events(title, task, vm, power)
-    return SimpleAction(name, vm_states, task, vm, power, requested, done,
-                        f"compute_{name}_instance")
-
-
 ACTIONS: dict[str, SimpleAction] = {a.name: a for a in (
-    _action("pause", "Pause", (states.ACTIVE,), "pausing", states.PAUSED,
-            states.PAUSED_POWER),
-    _action("unpause", "Unpause", (states.PAUSED,), "unpausing", states.ACTIVE,
-            states.RUNNING),
-    _action("suspend", "Suspend", (states.ACTIVE,), "suspending", states.SUSPENDED,
-            states.SHUTDOWN),
-    _action("resume", "Resume", (states.SUSPENDED,), "resuming", states.ACTIVE,
-            states.RUNNING),
+    SimpleAction("pause", (states.ACTIVE,), PAUSING, states.PAUSED, states.PAUSED_POWER,
+                 PauseRequested, Paused, "compute_pause_instance"),
+    SimpleAction("unpause", (states.PAUSED,), UNPAUSING, states.ACTIVE, states.RUNNING,
+                 UnpauseRequested, Unpaused, "compute_unpause_instance"),
+    SimpleAction("suspend", (states.ACTIVE,), SUSPENDING, states.SUSPENDED, states.SHUTDOWN,
+                 SuspendRequested, Suspended, "compute_suspend_instance"),
+    SimpleAction("resume", (states.SUSPENDED,), RESUMING, states.ACTIVE, states.RUNNING,
+                 ResumeRequested, Resumed, "compute_resume_instance"),
 )}
 BY_TASK = {a.task_state: a for a in ACTIONS.values()}
 Server.simple_tasks.update({a.task_state: a.name for a in ACTIONS.values()})

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 
@@ -37,9 +34,7 @@ class SnapshotTaken(Server.Event):
         s.task_state = None
 
 
-for _cls in (SnapshotRequested, SnapshotTaken):
-    register_topic(_cls.TOPIC, _cls)
-    EVENT_TYPES[_cls.TOPIC] = _cls
+EVENTS = (SnapshotRequested, SnapshotTaken)
 
 ALLOWED = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
 

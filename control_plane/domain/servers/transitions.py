@@ -14,9 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.utils import register_topic
-
-from control_plane.domain.base import EVENT_TYPES
 from control_plane.domain.servers.aggregate import Server
 
 KEEP = "<keep>"  # leave vm_state as it is
@@ -67,7 +64,5 @@ def transition_event(topic: str, transition: Transition,
     cls: type[Any] = meta(name, (Server.Event,), {
         "TOPIC": topic, "apply": apply, "__annotations__": dict(transition.fields),
         "__qualname__": f"Server.{name}"})
-    register_topic(topic, cls)
-    EVENT_TYPES[topic] = cls
     TRANSITIONS[topic] = transition
     return cls

@@ -24,7 +24,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from control_plane.domain.base import register, stable_id
+from control_plane.domain.base import stable_id
 from control_plane.domain.errors import Invalid, NotFound
 
 CREATING = "creating"
@@ -289,7 +289,3 @@ class VolumeSnapshot(Aggregate):
             return
         self.trigger_event(self.DeleteRequested, timestamp=now)
         self.trigger_event(self.Deleted, timestamp=now)
-
-
-register(Volume)
-register(VolumeSnapshot)
