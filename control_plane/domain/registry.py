@@ -30,7 +30,7 @@ from control_plane.domain.quotas.usage import ProjectUsage
 from control_plane.domain.reservations.aggregate import Reservation
 from control_plane.domain.servers import deletion as sd
 from control_plane.domain.servers import moves as sm
-from control_plane.domain.servers import network as sn
+from control_plane.domain.servers import network_events as sn
 from control_plane.domain.servers import power_sync as sp
 from control_plane.domain.servers import rebuild as sb
 from control_plane.domain.servers import rescue as sr

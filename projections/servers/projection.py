@@ -4,19 +4,50 @@ from __future__ import annotations
 
 import asyncpg
 
-from control_plane.domain.servers import deletion as server_deletion
-from control_plane.domain.servers import moves as server_moves
-from control_plane.domain.servers import network as server_network
-from control_plane.domain.servers import rescue as server_rescue
+from control_plane.domain.registry import EVENT_TYPES
 from control_plane.domain.servers import simple_actions, states
-from control_plane.domain.servers import volume_attachments as server_volumes
-from control_plane.domain.servers.transitions import TRANSITIONS, resolve
+from control_plane.domain.servers.transitions import resolve, transitions
 from control_plane.store.eventstore import RecordedEvent
 from projections.base import Projection, on
 from projections.util import ts
 
-# their events fill TRANSITIONS
-_DECLARING = (server_deletion, server_moves, server_network, server_rescue, server_volumes)
+# server events that move the states by a fixed rule (their TRANSITION)
+TRANSITIONS = transitions(EVENT_TYPES)
+
+# what such an event changes in the row beside the states: a SET fragment whose
+# parameters are $6 = the event time, then the event data keys listed
+_WITHOUT = ("(SELECT coalesce(jsonb_agg(v ORDER BY i), '[]'::jsonb) FROM"
+            " jsonb_array_elements(volumes_attached) WITH ORDINALITY AS t(v, i)"
+            " WHERE v->>'id' <> $7)")
+_ADDRESSES = (", addresses = $7", ("addresses",))
+_MOVED = (", host = $7, node = $7", ("dest",))
+VIEW_CHANGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ServerSoftDeleted": (", soft_deleted_at = $6", ()),
+    "ServerRestored": (", soft_deleted_at = NULL", ()),
+    "ServerLiveMigrated": _MOVED,
+    "ServerEvacuated": _MOVED,
+    "ServerNetworkAllocated": _ADDRESSES,
+    "ServerInterfaceAttached": _ADDRESSES,
+    "ServerInterfaceDetached": _ADDRESSES,
+    "ServerFixedIpAdded": _ADDRESSES,
+    "ServerFixedIpRemoved": _ADDRESSES,
+    "ServerFloatingIpAssociated": _ADDRESSES,
+    "ServerFloatingIpDisassociated": _ADDRESSES,
+    "ServerNetworkReleased": (", addresses = '{}'::jsonb", ()),
+    "ServerPasswordSet": (", password = $7", ("password",)),
+    "ServerPasswordCleared": (", password = ''", ()),
+    "ServerVolumeAttachRequested": (
+        ", volumes_attached = volumes_attached || jsonb_build_array(jsonb_build_object("
+        "'id', $7::text, 'delete_on_termination', false))", ("volume_id",)),
+    "ServerVolumeAttachFailed": (", volumes_attached = " + _WITHOUT, ("volume_id",)),
+    "ServerVolumeDetached": (", volumes_attached = " + _WITHOUT, ("volume_id",)),
+    "ServerVolumeSwapped": (
+        ", volumes_attached = (SELECT coalesce(jsonb_agg(CASE WHEN v->>'id' = $7"
+        " THEN jsonb_set(v, '{id}', to_jsonb($8::text)) ELSE v END ORDER BY i), '[]'::jsonb)"
+        " FROM jsonb_array_elements(volumes_attached) WITH ORDINALITY AS t(v, i))",
+        ("old_volume_id", "new_volume_id")),
+    "ServerVolumesReleased": (", volumes_attached = '[]'::jsonb", ()),
+}
 
 
 class ServersProjection(Projection):
@@ -234,15 +265,15 @@ class ServersProjection(Projection):
 
     @on(*TRANSITIONS)
     async def transition(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:
-        """Events declared as transitions (control_plane.domain.servers.transitions)."""
+        """Events that carry a TRANSITION (control_plane.domain.servers.transitions)."""
         t = TRANSITIONS[e.event_type]
         row = await conn.fetchrow("SELECT vm_state, task_state FROM v_servers WHERE id = $1",
                                   e.stream_id)
         if row is None:
             return
         vm, task, power = resolve(t, e.data, row["vm_state"], row["task_state"])
-        await self._set_state(conn, e, vm, task, power, t.view_sql,
-                              *[e.data[k] for k in t.view_args])
+        sql, keys = VIEW_CHANGES.get(e.event_type, ("", ()))
+        await self._set_state(conn, e, vm, task, power, sql, *[e.data[k] for k in keys])
 
     @on("ServerResizeRequested", "ServerMigrateRequested")
     async def resize_requested(self, conn: asyncpg.Connection, e: RecordedEvent) -> None:

@@ -24,7 +24,6 @@ def declared_topics() -> list[str]:
     found: list[str] = []
     for path in sorted((ROOT / "control_plane" / "domain").rglob("*.py")):
         found += DECLARED.findall(path.read_text())
-        found += re.findall(r'transition_event\(\s*"(\w+)"', path.read_text())
     return found
 
 

@@ -14,20 +14,45 @@ import datetime as dt
 from control_plane.domain.errors import Conflict
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+from control_plane.domain.servers.transitions import KEEP, Transition
 
 SOFT_DELETING = "soft-deleting"
 RESTORING = "restoring"
 
-SoftDeleteRequested = transition_event(
-    "ServerSoftDeleteRequested", Transition(KEEP, SOFT_DELETING))
-SoftDeleted = transition_event("ServerSoftDeleted", Transition(
-    states.SOFT_DELETED, None, states.SHUTDOWN, ", soft_deleted_at = $6",
-    fields={"started_at": str}))
-RestoreRequested = transition_event("ServerRestoreRequested", Transition(KEEP, RESTORING))
-Restored = transition_event("ServerRestored", Transition(
-    states.ACTIVE, None, states.RUNNING, ", soft_deleted_at = NULL",
-    fields={"started_at": str}))
+
+class SoftDeleteRequested(Server.Event):
+    TOPIC = "ServerSoftDeleteRequested"
+    TRANSITION = Transition(KEEP, SOFT_DELETING)
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class SoftDeleted(Server.Event):
+    TOPIC = "ServerSoftDeleted"
+    TRANSITION = Transition(states.SOFT_DELETED, None, states.SHUTDOWN)
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class RestoreRequested(Server.Event):
+    TOPIC = "ServerRestoreRequested"
+    TRANSITION = Transition(KEEP, RESTORING)
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class Restored(Server.Event):
+    TOPIC = "ServerRestored"
+    TRANSITION = Transition(states.ACTIVE, None, states.RUNNING)
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
 
 Server.simple_tasks[SOFT_DELETING] = "soft_delete"
 Server.simple_tasks[RESTORING] = "restore"

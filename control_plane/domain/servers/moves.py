@@ -21,7 +21,7 @@ from control_plane.domain.errors import Conflict, Invalid
 from control_plane.domain.servers import resize as server_resize
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+from control_plane.domain.servers.transitions import KEEP, Transition
 
 MIGRATING = "migrating"
 REBUILDING = "rebuilding"
@@ -31,7 +31,6 @@ class MigrateRequested(server_resize.ResizeRequested):
     """A cold migration: a resize to the same flavor, on another host."""
 
     TOPIC = "ServerMigrateRequested"
-
 
 
 def _target(event: Any, s: Server) -> None:
@@ -47,22 +46,83 @@ def _stay(event: Any, s: Server) -> None:
     s.move_target = None
 
 
-_MOVE = {"source": str, "dest": str}
-LiveMigrationStarted = transition_event("ServerLiveMigrationStarted", Transition(
-    KEEP, MIGRATING, fields={**_MOVE, "block_migration": bool}), _target)
-LiveMigrated = transition_event("ServerLiveMigrated", Transition(
-    KEEP, None, view_sql=", host = $7, node = $7", view_args=("dest",),
-    fields={**_MOVE, "started_at": str}), _arrive)
-LiveMigrationFailed = transition_event("ServerLiveMigrationFailed", Transition(
-    KEEP, None, fields={**_MOVE, "started_at": str, "message": str}), _stay)
-EvacuationStarted = transition_event("ServerEvacuationStarted", Transition(
-    KEEP, REBUILDING, fields={**_MOVE, "return_to": str, "admin_pass": str}), _target)
-Evacuated = transition_event("ServerEvacuated", Transition(
-    "=return_to", None, "=power_state", view_sql=", host = $7, node = $7",
-    view_args=("dest",), fields={**_MOVE, "started_at": str, "return_to": str,
-                                 "power_state": int}), _arrive)
-EvacuationFailed = transition_event("ServerEvacuationFailed", Transition(
-    states.ERROR, None, fields={**_MOVE, "started_at": str, "message": str}), _stay)
+
+
+class LiveMigrationStarted(Server.Event):
+    TOPIC = "ServerLiveMigrationStarted"
+    TRANSITION = Transition(KEEP, MIGRATING)
+    source: str
+    dest: str
+    block_migration: bool
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _target(self, s)
+
+
+class LiveMigrated(Server.Event):
+    TOPIC = "ServerLiveMigrated"
+    TRANSITION = Transition(KEEP, None)
+    source: str
+    dest: str
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _arrive(self, s)
+
+
+class LiveMigrationFailed(Server.Event):
+    TOPIC = "ServerLiveMigrationFailed"
+    TRANSITION = Transition(KEEP, None)
+    source: str
+    dest: str
+    started_at: str
+    message: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _stay(self, s)
+
+
+class EvacuationStarted(Server.Event):
+    TOPIC = "ServerEvacuationStarted"
+    TRANSITION = Transition(KEEP, REBUILDING)
+    source: str
+    dest: str
+    return_to: str
+    admin_pass: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _target(self, s)
+
+
+class Evacuated(Server.Event):
+    TOPIC = "ServerEvacuated"
+    TRANSITION = Transition("=return_to", None, "=power_state")
+    source: str
+    dest: str
+    started_at: str
+    return_to: str
+    power_state: int
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _arrive(self, s)
+
+
+class EvacuationFailed(Server.Event):
+    TOPIC = "ServerEvacuationFailed"
+    TRANSITION = Transition(states.ERROR, None)
+    source: str
+    dest: str
+    started_at: str
+    message: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _stay(self, s)
 
 
 def request_migrate(server: Server, now: dt.datetime) -> None:

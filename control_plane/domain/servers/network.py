@@ -24,157 +24,68 @@ import ipaddress
 from typing import Any
 
 from control_plane.domain.errors import Conflict, Invalid, NotFound
-from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+from control_plane.domain.servers.network_events import (
+    ACTIVE,
+    ATTACHING,
+    DETACHING,
+    DOWN,
+    INTERFACE_STATES,
+    OPENS,
+    STEP_NAMES,
+    STEPS,
+    FixedIpAdded,
+    FixedIpRemoved,
+    FloatingIpAssociated,
+    FloatingIpDisassociated,
+    InterfaceAttached,
+    InterfaceAttachFailed,
+    InterfaceAttachRequested,
+    InterfaceDetached,
+    InterfaceDetachFailed,
+    InterfaceDetachRequested,
+    NetworkAllocated,
+    NetworkInfoInjectRequested,
+    NetworkReleased,
+    NetworkResetRequested,
+    Vif,
+    addresses,
+    fixed_ips,
+    floating_ips,
+    render,
+    vifs,
+)
 
-ACTIVE = "ACTIVE"  # Neutron's port status once plugged
-DOWN = "DOWN"
-ATTACHING = "attaching"
-DETACHING = "detaching"
-
-# Nova's allowed vm_states for attaching and detaching interfaces (no task running)
-INTERFACE_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED)
-
-Vif = dict[str, Any]  # {"port_id", "net_id", "net_name", "subnet_id", "mac", "ips", "state"}
-
-
-def vifs(server: Server) -> dict[str, Vif]:
-    """port id -> the server's interface on it, in the order they were made."""
-    found: dict[str, Vif] = getattr(server, "vifs", {})
-    return found
-
-
-def floating_ips(server: Server) -> dict[str, str]:
-    """floating address -> the fixed address it is bound to."""
-    found: dict[str, str] = getattr(server, "floating_ips", {})
-    return found
-
-
-def fixed_ips(server: Server) -> list[str]:
-    return [ip for v in vifs(server).values() if v["state"] != ATTACHING for ip in v["ips"]]
-
-
-def render(ports: dict[str, Vif], floating: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Nova's ``addresses``: by network name, each fixed IP then the floating IPs bound
-    to it. Interfaces still being plugged are not shown yet."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for vif in ports.values():
-        if vif["state"] == ATTACHING:
-            continue
-        entries = out.setdefault(vif["net_name"], [])
-        for ip in vif["ips"]:
-            for address, kind in [(ip, "fixed"),
-                                  *((f, "floating") for f, x in floating.items() if x == ip)]:
-                entries.append({"version": ipaddress.ip_address(address).version,
-                                "addr": address, "OS-EXT-IPS:type": kind,
-                                "OS-EXT-IPS-MAC:mac_addr": vif["mac"]})
-    return out
-
-
-def addresses(server: Server) -> dict[str, list[dict[str, Any]]]:
-    return render(vifs(server), floating_ips(server))
-
-
-def _set(server: Server, ports: dict[str, Vif] | None = None,
-         floating: dict[str, str] | None = None) -> None:
-    if ports is not None:
-        server.vifs = ports  # type: ignore[attr-defined]
-    if floating is not None:
-        server.floating_ips = floating  # type: ignore[attr-defined]
-
-
-def _allocated(event: Any, s: Server) -> None:
-    _set(s, {**vifs(s), **{v["port_id"]: dict(v) for v in event.vifs}})
-
-
-def _attach_requested(event: Any, s: Server) -> None:
-    _set(s, {**vifs(s), event.vif["port_id"]: dict(event.vif)})
-
-
-def _with_state(state: str) -> Any:
-    def also(event: Any, s: Server) -> None:
-        found = vifs(s).get(event.port_id)
-        if found is not None:
-            _set(s, {**vifs(s), event.port_id: {**found, "state": state}})
-    return also
-
-
-def _unplugged(event: Any, s: Server) -> None:
-    gone = vifs(s).get(event.port_id, {}).get("ips", [])
-    _set(s, {k: v for k, v in vifs(s).items() if k != event.port_id},
-         {f: x for f, x in floating_ips(s).items() if x not in gone})
-
-
-def _fixed_added(event: Any, s: Server) -> None:
-    _set(s, {**vifs(s), event.vif["port_id"]: dict(event.vif)})
-
-
-def _fixed_removed(event: Any, s: Server) -> None:
-    vif = vifs(s)[event.port_id]
-    _set(s, {**vifs(s), event.port_id: {**vif, "ips": [i for i in vif["ips"]
-                                                         if i != event.address]}},
-         {f: x for f, x in floating_ips(s).items() if x != event.address})
-
-
-def _floating_added(event: Any, s: Server) -> None:
-    _set(s, floating={**floating_ips(s), event.address: event.fixed_address})
-
-
-def _floating_removed(event: Any, s: Server) -> None:
-    _set(s, floating={f: x for f, x in floating_ips(s).items() if f != event.address})
-
-
-def _released(event: Any, s: Server) -> None:
-    _set(s, {}, {})
-
-
-_ADDRESSES = Transition(KEEP, KEEP, view_sql=", addresses = $7", view_args=("addresses",))
-_OUTCOME = {"port_id": str, "started_at": str, "step": str}
-_FAILURE = {**_OUTCOME, "message": str, "details": str}
-
-
-def _shows(fields: dict[str, Any]) -> Transition:
-    """A transition that stores the event's ``addresses`` in the servers view."""
-    return Transition(KEEP, KEEP, view_sql=_ADDRESSES.view_sql, view_args=("addresses",),
-                      fields={**fields, "addresses": dict[str, Any]})
-
-
-NetworkAllocated = transition_event("ServerNetworkAllocated", _shows(
-    {"vifs": list[Vif]}), _allocated)
-InterfaceAttachRequested = transition_event("ServerInterfaceAttachRequested", Transition(
-    KEEP, KEEP, fields={"vif": Vif}), _attach_requested)
-InterfaceAttached = transition_event("ServerInterfaceAttached", _shows(_OUTCOME),
-                                     _with_state(ACTIVE))
-InterfaceAttachFailed = transition_event("ServerInterfaceAttachFailed", Transition(
-    KEEP, KEEP, fields=_FAILURE), _unplugged)
-InterfaceDetachRequested = transition_event("ServerInterfaceDetachRequested", Transition(
-    KEEP, KEEP, fields={"port_id": str}), _with_state(DETACHING))
-InterfaceDetached = transition_event("ServerInterfaceDetached", _shows(_OUTCOME), _unplugged)
-InterfaceDetachFailed = transition_event("ServerInterfaceDetachFailed", Transition(
-    KEEP, KEEP, fields=_FAILURE), _with_state(ACTIVE))
-FixedIpAdded = transition_event("ServerFixedIpAdded", _shows(
-    {"vif": Vif, "address": str}), _fixed_added)
-FixedIpRemoved = transition_event("ServerFixedIpRemoved", _shows(
-    {"port_id": str, "address": str}), _fixed_removed)
-FloatingIpAssociated = transition_event("ServerFloatingIpAssociated", _shows(
-    {"address": str, "fixed_address": str}), _floating_added)
-FloatingIpDisassociated = transition_event("ServerFloatingIpDisassociated", _shows(
-    {"address": str}), _floating_removed)
-NetworkInfoInjectRequested = transition_event("ServerNetworkInfoInjectRequested",
-                                              Transition(KEEP, KEEP))
-NetworkResetRequested = transition_event("ServerNetworkResetRequested", Transition(KEEP, KEEP))
-NetworkReleased = transition_event("ServerNetworkReleased", Transition(
-    KEEP, KEEP, view_sql=", addresses = '{}'::jsonb",
-    fields={"port_ids": list[str], "floating_ips": list[str]}), _released)
-
-# request event -> instance action (Nova's names); the events that end each action's
-# compute step (their "step" data names it) and whether it succeeded
-OPENS = {"ServerInterfaceAttachRequested": "attach_interface",
-         "ServerInterfaceDetachRequested": "detach_interface"}
-STEPS = {"ServerInterfaceAttached": True, "ServerInterfaceAttachFailed": False,
-         "ServerInterfaceDetached": True, "ServerInterfaceDetachFailed": False}
-STEP_NAMES = {"attach": "compute_attach_interface", "detach": "compute_detach_interface"}
+__all__ = [  # re-exported from network_events for callers of this module
+    "ACTIVE",
+    "ATTACHING",
+    "DETACHING",
+    "DOWN",
+    "INTERFACE_STATES",
+    "OPENS",
+    "STEPS",
+    "STEP_NAMES",
+    "FixedIpAdded",
+    "FixedIpRemoved",
+    "FloatingIpAssociated",
+    "FloatingIpDisassociated",
+    "InterfaceAttachFailed",
+    "InterfaceAttachRequested",
+    "InterfaceAttached",
+    "InterfaceDetachFailed",
+    "InterfaceDetachRequested",
+    "InterfaceDetached",
+    "NetworkAllocated",
+    "NetworkInfoInjectRequested",
+    "NetworkReleased",
+    "NetworkResetRequested",
+    "Vif",
+    "addresses",
+    "fixed_ips",
+    "floating_ips",
+    "render",
+    "vifs",
+]
 
 
 # -- decisions ---------------------------------------------------------------------------

@@ -17,10 +17,17 @@ import datetime as dt
 
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+from control_plane.domain.servers.transitions import KEEP, Transition
 
-PowerStateSynced = transition_event("ServerPowerStateSynced", Transition(
-    KEEP, KEEP, "=power_state", fields={"power_state": int}))
+
+class PowerStateSynced(Server.Event):
+    TOPIC = "ServerPowerStateSynced"
+    TRANSITION = Transition(KEEP, KEEP, "=power_state")
+    power_state: int
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
 
 OFF = (states.NOSTATE, states.SHUTDOWN, states.CRASHED)
 ON = (states.RUNNING, states.PAUSED_POWER)

@@ -21,23 +21,67 @@ from typing import Any
 from control_plane.domain.errors import Conflict
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+from control_plane.domain.servers.transitions import KEEP, Transition
 
 RESCUING = "rescuing"
 UNRESCUING = "unrescuing"
 UPDATING_PASSWORD = "updating_password"
 
-RescueRequested = transition_event("ServerRescueRequested", Transition(
-    KEEP, RESCUING, fields={"rescue_image_ref": str, "admin_pass": str}))
-Rescued = transition_event("ServerRescued", Transition(
-    states.RESCUED, None, states.RUNNING, fields={"started_at": str}))
-UnrescueRequested = transition_event("ServerUnrescueRequested", Transition(KEEP, UNRESCUING))
-Unrescued = transition_event("ServerUnrescued", Transition(
-    states.ACTIVE, None, states.RUNNING, fields={"started_at": str}))
-PasswordChangeRequested = transition_event("ServerPasswordChangeRequested", Transition(
-    KEEP, UPDATING_PASSWORD, fields={"admin_pass": str}))
-PasswordChanged = transition_event("ServerPasswordChanged", Transition(
-    KEEP, None, fields={"started_at": str}))
+
+class RescueRequested(Server.Event):
+    TOPIC = "ServerRescueRequested"
+    TRANSITION = Transition(KEEP, RESCUING)
+    rescue_image_ref: str
+    admin_pass: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class Rescued(Server.Event):
+    TOPIC = "ServerRescued"
+    TRANSITION = Transition(states.RESCUED, None, states.RUNNING)
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class UnrescueRequested(Server.Event):
+    TOPIC = "ServerUnrescueRequested"
+    TRANSITION = Transition(KEEP, UNRESCUING)
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class Unrescued(Server.Event):
+    TOPIC = "ServerUnrescued"
+    TRANSITION = Transition(states.ACTIVE, None, states.RUNNING)
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class PasswordChangeRequested(Server.Event):
+    TOPIC = "ServerPasswordChangeRequested"
+    TRANSITION = Transition(KEEP, UPDATING_PASSWORD)
+    admin_pass: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
+class PasswordChanged(Server.Event):
+    TOPIC = "ServerPasswordChanged"
+    TRANSITION = Transition(KEEP, None)
+    started_at: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+
+
 def _set(event: Any, s: Server) -> None:
     s.guest_password = event.password
 
@@ -46,11 +90,24 @@ def _clear(event: Any, s: Server) -> None:
     s.guest_password = ""
 
 
-PasswordSet = transition_event("ServerPasswordSet", Transition(
-    KEEP, KEEP, view_sql=", password = $7", view_args=("password",),
-    fields={"password": str}), _set)
-PasswordCleared = transition_event("ServerPasswordCleared", Transition(
-    KEEP, KEEP, view_sql=", password = ''"), _clear)
+class PasswordSet(Server.Event):
+    TOPIC = "ServerPasswordSet"
+    TRANSITION = Transition(KEEP, KEEP)
+    password: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _set(self, s)
+
+
+class PasswordCleared(Server.Event):
+    TOPIC = "ServerPasswordCleared"
+    TRANSITION = Transition(KEEP, KEEP)
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _clear(self, s)
+
 
 for _task, _action, _done in ((RESCUING, "rescue", Rescued), (UNRESCUING, "unrescue", Unrescued),
                               (UPDATING_PASSWORD, "changePassword", PasswordChanged)):

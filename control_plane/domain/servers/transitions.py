@@ -1,22 +1,18 @@
-"""Server events declared as state transitions.
+"""How most server events move vm_state, task_state and power_state: one rule each.
 
-Most server events move vm_state, task_state and power_state in a fixed way. This
-module declares such events from one description (``Transition``), so that the
-aggregate (which applies the event) and the servers view (which projects it) read
-the same table and cannot disagree. An event may add its own effect on the
-aggregate (``also``) and on the view row (``view_sql``, a SET fragment whose
-parameters are $6 = the event time, then the event data keys of ``view_args``).
+Many server events (moves, rescue, soft delete, interfaces, volumes, power sync) only
+move the three states in a fixed way. Such an event class carries its rule as
+``TRANSITION`` and applies it in its ``apply``; the servers view reads the same rule
+(by event type, through the registry), so the two cannot disagree on the states.
+Pure data: what the view stores beside the states is the view's own business.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from control_plane.domain.servers.aggregate import Server
-
-KEEP = "<keep>"  # leave vm_state as it is
+KEEP = "<keep>"  # leave the state as it is
 
 
 @dataclass(frozen=True)
@@ -24,12 +20,13 @@ class Transition:
     vm_state: str  # a vm_state, KEEP, or "=<data key>" to take it from the event's data
     task_state: str | None  # a task_state, None (no task), or KEEP
     power_state: int | str | None = None  # None: keep; "=<key>": from the event's data
-    view_sql: str = ""
-    view_args: tuple[str, ...] = ()
-    fields: dict[str, Any] = field(default_factory=dict)
 
-
-TRANSITIONS: dict[str, Transition] = {}
+    def move(self, event: Any, s: Any) -> None:
+        """Apply the rule to a Server aggregate ``s``."""
+        vm, task, power = resolve(self, vars(event), s.vm_state, s.task_state)
+        s.vm_state, s.task_state = vm, task
+        if power is not None:
+            s.power_state = power
 
 
 def _resolve(value: Any, data: dict[str, Any]) -> Any:
@@ -46,23 +43,7 @@ def resolve(t: Transition, data: dict[str, Any], vm_state: str, task_state: str 
     return vm, task, _resolve(t.power_state, data)
 
 
-def transition_event(topic: str, transition: Transition,
-                     also: Callable[[Any, Server], None] | None = None) -> type[Any]:
-    """Declare a Server event named ``topic`` that makes ``transition``."""
-
-    def apply(self: Any, s: Server) -> None:
-        data = {k: getattr(self, k) for k in transition.fields}
-        vm, task, power = resolve(transition, data, s.vm_state, s.task_state)
-        s.vm_state, s.task_state = vm, task
-        if power is not None:
-            s.power_state = power
-        if also is not None:
-            also(self, s)
-
-    meta: Any = type(Server.Event)  # the eventsourcing library's event metaclass
-    name = topic.removeprefix("Server")
-    cls: type[Any] = meta(name, (Server.Event,), {
-        "TOPIC": topic, "apply": apply, "__annotations__": dict(transition.fields),
-        "__qualname__": f"Server.{name}"})
-    TRANSITIONS[topic] = transition
-    return cls
+def transitions(event_types: dict[str, type[Any]]) -> dict[str, Transition]:
+    """Event type -> its rule, for the event classes that declare one."""
+    return {topic: cls.TRANSITION for topic, cls in event_types.items()
+            if isinstance(getattr(cls, "TRANSITION", None), Transition)}

@@ -24,7 +24,7 @@ from typing import Any
 from control_plane.domain.errors import Conflict, NotFound
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.transitions import KEEP, Transition, transition_event
+from control_plane.domain.servers.transitions import KEEP, Transition
 
 ATTACHING = "attaching"
 ATTACHED = "attached"
@@ -37,21 +37,6 @@ SWAPPING = "swapping"
 ATTACH_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.RESIZED,
                  states.SOFT_DELETED)
 SWAP_STATES = (states.ACTIVE, states.PAUSED, states.RESIZED)
-
-# view fragments: $7 onwards are the event data keys named in view_args
-_WITHOUT = ("(SELECT coalesce(jsonb_agg(v ORDER BY i), '[]'::jsonb) FROM"
-            " jsonb_array_elements(volumes_attached) WITH ORDINALITY AS t(v, i)"
-            " WHERE v->>'id' <> $7)")
-_APPEND = (", volumes_attached = volumes_attached || jsonb_build_array(jsonb_build_object("
-           "'id', $7::text, 'delete_on_termination', false))")
-_REMOVE = ", volumes_attached = " + _WITHOUT
-_SWAP = (", volumes_attached = (SELECT coalesce(jsonb_agg(CASE WHEN v->>'id' = $7"
-         " THEN jsonb_set(v, '{id}', to_jsonb($8::text)) ELSE v END ORDER BY i), '[]'::jsonb)"
-         " FROM jsonb_array_elements(volumes_attached) WITH ORDINALITY AS t(v, i))")
-
-_OUTCOME = {"started_at": str, "step": str}
-_FAILURE = {**_OUTCOME, "message": str, "details": str}
-
 
 def devices(server: Server) -> dict[str, dict[str, Any]]:
     """volume id -> {"device", "state"}: the server's volume block devices."""
@@ -99,33 +84,129 @@ def _released(event: Any, s: Server) -> None:
     _set(s, {})
 
 
-AttachRequested = transition_event("ServerVolumeAttachRequested", Transition(
-    KEEP, KEEP, view_sql=_APPEND, view_args=("volume_id",),
-    fields={"volume_id": str, "device": str, "disk_bus": str | None,
-            "device_type": str | None}), _added)
-Attached = transition_event("ServerVolumeAttached", Transition(
-    KEEP, KEEP, fields={"volume_id": str, **_OUTCOME}), _with_state(ATTACHED))
-AttachFailed = transition_event("ServerVolumeAttachFailed", Transition(
-    KEEP, KEEP, view_sql=_REMOVE, view_args=("volume_id",),
-    fields={"volume_id": str, **_FAILURE}), _removed)
-DetachRequested = transition_event("ServerVolumeDetachRequested", Transition(
-    KEEP, KEEP, fields={"volume_id": str}), _with_state(DETACHING))
-Detached = transition_event("ServerVolumeDetached", Transition(
-    KEEP, KEEP, view_sql=_REMOVE, view_args=("volume_id",),
-    fields={"volume_id": str, **_OUTCOME}), _removed)
-DetachFailed = transition_event("ServerVolumeDetachFailed", Transition(
-    KEEP, KEEP, fields={"volume_id": str, **_FAILURE}), _with_state(ATTACHED))
-SwapRequested = transition_event("ServerVolumeSwapRequested", Transition(
-    KEEP, KEEP, fields={"old_volume_id": str, "new_volume_id": str}), _swap_started)
-Swapped = transition_event("ServerVolumeSwapped", Transition(
-    KEEP, KEEP, view_sql=_SWAP, view_args=("old_volume_id", "new_volume_id"),
-    fields={"old_volume_id": str, "new_volume_id": str, **_OUTCOME}), _swapped)
-SwapFailed = transition_event("ServerVolumeSwapFailed", Transition(
-    KEEP, KEEP, fields={"old_volume_id": str, "new_volume_id": str, **_FAILURE}),
-    _swap_failed)
-Released = transition_event("ServerVolumesReleased", Transition(
-    KEEP, KEEP, view_sql=", volumes_attached = '[]'::jsonb",
-    fields={"volume_ids": list[str]}), _released)
+class AttachRequested(Server.Event):
+    TOPIC = "ServerVolumeAttachRequested"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_id: str
+    device: str
+    disk_bus: str | None
+    device_type: str | None
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _added(self, s)
+
+
+class Attached(Server.Event):
+    TOPIC = "ServerVolumeAttached"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_id: str
+    started_at: str
+    step: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _with_state(ATTACHED)(self, s)
+
+
+class AttachFailed(Server.Event):
+    TOPIC = "ServerVolumeAttachFailed"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_id: str
+    started_at: str
+    step: str
+    message: str
+    details: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _removed(self, s)
+
+
+class DetachRequested(Server.Event):
+    TOPIC = "ServerVolumeDetachRequested"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_id: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _with_state(DETACHING)(self, s)
+
+
+class Detached(Server.Event):
+    TOPIC = "ServerVolumeDetached"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_id: str
+    started_at: str
+    step: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _removed(self, s)
+
+
+class DetachFailed(Server.Event):
+    TOPIC = "ServerVolumeDetachFailed"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_id: str
+    started_at: str
+    step: str
+    message: str
+    details: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _with_state(ATTACHED)(self, s)
+
+
+class SwapRequested(Server.Event):
+    TOPIC = "ServerVolumeSwapRequested"
+    TRANSITION = Transition(KEEP, KEEP)
+    old_volume_id: str
+    new_volume_id: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _swap_started(self, s)
+
+
+class Swapped(Server.Event):
+    TOPIC = "ServerVolumeSwapped"
+    TRANSITION = Transition(KEEP, KEEP)
+    old_volume_id: str
+    new_volume_id: str
+    started_at: str
+    step: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _swapped(self, s)
+
+
+class SwapFailed(Server.Event):
+    TOPIC = "ServerVolumeSwapFailed"
+    TRANSITION = Transition(KEEP, KEEP)
+    old_volume_id: str
+    new_volume_id: str
+    started_at: str
+    step: str
+    message: str
+    details: str
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _swap_failed(self, s)
+
+
+class Released(Server.Event):
+    TOPIC = "ServerVolumesReleased"
+    TRANSITION = Transition(KEEP, KEEP)
+    volume_ids: list[str]
+
+    def apply(self, s: Server) -> None:
+        self.TRANSITION.move(self, s)
+        _released(self, s)
+
 
 # request event -> instance action (Nova's names), and the events that end each
 # action's compute step (their "step" data names it, as Nova's wrap_instance_event does)
