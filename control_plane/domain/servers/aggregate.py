@@ -1,4 +1,8 @@
-"""The Server aggregate: a compute instance and its life cycle, as pure state transitions."""
+"""The Server aggregate: a compute instance and its life cycle, as pure state transitions.
+
+Its own events are declared in ``control_plane.domain.servers.events``; this module
+holds its state and its decisions.
+"""
 
 from __future__ import annotations
 
@@ -6,251 +10,15 @@ import datetime as dt
 import uuid
 from typing import Any, ClassVar
 
-from eventsourcing.domain import Aggregate
-
 from control_plane.domain.errors import Conflict, Invalid, NotFound, QuotaExceeded
 from control_plane.domain.servers import states
+from control_plane.domain.servers.events import ServerEvents
 
 
-class Server(Aggregate):
+class Server(ServerEvents):
     TOPIC = "Server"
 
-    class Created(Aggregate.Created):
-        """v2 added the sealed admin password and the personality files for the driver."""
-
-        TOPIC = "ServerCreated"
-        class_version = 2
-        name: str
-        project_id: str
-        user_id: str
-        flavor: dict[str, Any]
-        image_ref: str
-        key_name: str | None
-        key_data: str | None
-        metadata: dict[str, str]
-        access_ipv4: str
-        access_ipv6: str
-        disk_config: str
-        availability_zone: str | None
-        config_drive: str
-        user_data: str | None
-        reservation_id: str
-        launch_index: int
-        security_groups: list[str]
-        networks: Any
-        hostname: str
-        admin_pass: str  # sealed (control_plane.access.tokens.seal); "" when none was kept
-        files: list[dict[str, str]]  # personality: {"path", "contents" (base64)}
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["admin_pass"] = ""  # servers created before v2: the password was not kept
-            state["files"] = []
-
-        def apply(self, s: Server) -> None:
-            s.name = self.name
-            s.project_id = self.project_id
-            s.user_id = self.user_id
-            s.flavor = self.flavor
-            s.image_ref = self.image_ref
-            s.key_name = self.key_name
-            s.metadata = dict(self.metadata)
-            s.access_ipv4 = self.access_ipv4
-            s.access_ipv6 = self.access_ipv6
-            s.disk_config = self.disk_config
-            s.availability_zone = self.availability_zone
-            s.vm_state = states.BUILDING
-            s.task_state = states.SCHEDULING
-            s.power_state = states.NOSTATE
-            s.host = None
-            s.node = None
-            s.fault = None
-            s.deleted = False
-            s.locked_by = None
-            s.security_groups = list(self.security_groups)
-            s.move_target = None
-            s.admin_pass = self.admin_pass
-            s.files = list(self.files)
-
-    class Scheduled(Aggregate.Event):
-        TOPIC = "ServerScheduled"
-        host: str
-        node: str
-        availability_zone: str
-
-        def apply(self, s: Server) -> None:
-            s.host = self.host
-            s.node = self.node
-            s.availability_zone = self.availability_zone
-            s.task_state = states.SPAWNING
-
-    class SchedulingFailed(Aggregate.Event):
-        TOPIC = "ServerSchedulingFailed"
-        fault: dict[str, Any]
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.ERROR
-            s.task_state = None
-            s.fault = self.fault
-
-    class Spawned(Aggregate.Event):
-        TOPIC = "ServerSpawned"
-        started_at: str
-        addresses: dict[str, Any]
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.ACTIVE
-            s.task_state = None
-            s.power_state = states.RUNNING
-
-    class BuildFailed(Aggregate.Event):
-        TOPIC = "ServerBuildFailed"
-        started_at: str
-        fault: dict[str, Any]
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.ERROR
-            s.task_state = None
-            s.power_state = states.NOSTATE
-            s.fault = self.fault
-
-    class Updated(Aggregate.Event):
-        TOPIC = "ServerUpdated"
-        changes: dict[str, Any]
-
-        def apply(self, s: Server) -> None:
-            for key, value in self.changes.items():
-                setattr(s, key, value)
-
-    class StopRequested(Aggregate.Event):
-        TOPIC = "ServerStopRequested"
-
-        def apply(self, s: Server) -> None:
-            s.task_state = states.POWERING_OFF
-
-    class Stopped(Aggregate.Event):
-        TOPIC = "ServerStopped"
-        started_at: str
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.STOPPED
-            s.task_state = None
-            s.power_state = states.SHUTDOWN
-
-    class StartRequested(Aggregate.Event):
-        TOPIC = "ServerStartRequested"
-
-        def apply(self, s: Server) -> None:
-            s.task_state = states.POWERING_ON
-
-    class Started(Aggregate.Event):
-        TOPIC = "ServerStarted"
-        started_at: str
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.ACTIVE
-            s.task_state = None
-            s.power_state = states.RUNNING
-
-    class RebootRequested(Aggregate.Event):
-        TOPIC = "ServerRebootRequested"
-        reboot_type: str
-
-        def apply(self, s: Server) -> None:
-            s.task_state = states.REBOOTING_HARD if self.reboot_type == "HARD" \
-                else states.REBOOTING
-
-    class Rebooted(Aggregate.Event):
-        TOPIC = "ServerRebooted"
-        started_at: str
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.ACTIVE
-            s.task_state = None
-            s.power_state = states.RUNNING
-
-    class ActionFailed(Aggregate.Event):
-        """A driver operation failed; the server keeps its state, the task is cleared."""
-
-        TOPIC = "ServerActionFailed"
-        action: str
-        started_at: str
-        message: str
-        details: str
-
-        def apply(self, s: Server) -> None:
-            s.task_state = None
-
-    class Locked(Aggregate.Event):
-        TOPIC = "ServerLocked"
-        locked_by: str  # "owner" or "admin", as Nova records it
-
-        def apply(self, s: Server) -> None:
-            s.locked_by = self.locked_by
-
-    class Unlocked(Aggregate.Event):
-        TOPIC = "ServerUnlocked"
-
-        def apply(self, s: Server) -> None:
-            s.locked_by = None
-
-    class StateReset(Aggregate.Event):
-        """An admin forced the vm_state (os-resetState); the task is cleared."""
-
-        TOPIC = "ServerStateReset"
-        vm_state: str
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = self.vm_state
-            s.task_state = None
-
-    class MetadataSet(Aggregate.Event):
-        TOPIC = "ServerMetadataSet"
-        metadata: dict[str, str]
-        replace: bool
-
-        def apply(self, s: Server) -> None:
-            s.metadata = dict(self.metadata) if self.replace else {**s.metadata,
-                                                                   **self.metadata}
-
-    class MetadataItemDeleted(Aggregate.Event):
-        TOPIC = "ServerMetadataItemDeleted"
-        key: str
-
-        def apply(self, s: Server) -> None:
-            s.metadata = {k: v for k, v in s.metadata.items() if k != self.key}
-
-    class SecurityGroupAdded(Aggregate.Event):
-        TOPIC = "ServerSecurityGroupAdded"
-        name: str
-
-        def apply(self, s: Server) -> None:
-            s.security_groups = [*s.security_groups, self.name]
-
-    class SecurityGroupRemoved(Aggregate.Event):
-        TOPIC = "ServerSecurityGroupRemoved"
-        name: str
-
-        def apply(self, s: Server) -> None:
-            s.security_groups = [g for g in s.security_groups if g != self.name]
-
-    class DeleteRequested(Aggregate.Event):
-        TOPIC = "ServerDeleteRequested"
-
-        def apply(self, s: Server) -> None:
-            s.task_state = states.DELETING
-
-    class Deleted(Aggregate.Event):
-        TOPIC = "ServerDeleted"
-        started_at: str | None
-
-        def apply(self, s: Server) -> None:
-            s.vm_state = states.DELETED
-            s.task_state = None
-            s.power_state = states.NOSTATE
-            s.deleted = True
-
-    # state, set by the events above
+    # state, set by the events (control_plane.domain.servers.events and the others)
     name: str
     project_id: str
     user_id: str
@@ -283,6 +51,18 @@ class Server(Aggregate):
     guest_password: str  # what the guest posted to the metadata service (server_rescue)
     admin_pass: str  # sealed; for the driver at spawn and rebuild
     files: list[dict[str, str]]  # personality files for the driver
+    # shown by GET /servers only (the servers view is this state, folded)
+    key_data: str | None
+    config_drive: str
+    user_data: str | None
+    reservation_id: str
+    launch_index: int
+    hostname: str
+    shown_addresses: dict[str, Any]  # as the last event that changed them reported them
+    launched_at: dt.datetime | None
+    terminated_at: dt.datetime | None
+    soft_deleted_at: dt.datetime | None
+    resize: dict[str, Any] | None  # a resize or cold migration under way, as Nova shows it
 
     def __init__(self) -> None:
         pass

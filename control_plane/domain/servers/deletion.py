@@ -35,6 +35,7 @@ class SoftDeleted(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.soft_deleted_at = self.timestamp
 
 
 class RestoreRequested(Server.Event):
@@ -52,6 +53,7 @@ class Restored(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.soft_deleted_at = None
 
 
 Server.simple_tasks[SOFT_DELETING] = "soft_delete"

@@ -115,6 +115,7 @@ def _floating_removed(event: Any, s: Server) -> None:
 
 def _released(event: Any, s: Server) -> None:
     _set(s, {}, {})
+    s.shown_addresses = {}
 
 
 class NetworkAllocated(Server.Event):
@@ -125,6 +126,7 @@ class NetworkAllocated(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _allocated(self, s)
 
 
@@ -148,6 +150,7 @@ class InterfaceAttached(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _with_state(ACTIVE)(self, s)
 
 
@@ -185,6 +188,7 @@ class InterfaceDetached(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _unplugged(self, s)
 
 
@@ -211,6 +215,7 @@ class FixedIpAdded(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _fixed_added(self, s)
 
 
@@ -223,6 +228,7 @@ class FixedIpRemoved(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _fixed_removed(self, s)
 
 
@@ -235,6 +241,7 @@ class FloatingIpAssociated(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _floating_added(self, s)
 
 
@@ -246,6 +253,7 @@ class FloatingIpDisassociated(Server.Event):
 
     def apply(self, s: Server) -> None:
         self.TRANSITION.move(self, s)
+        s.shown_addresses = self.addresses
         _floating_removed(self, s)
 
 

@@ -30,6 +30,8 @@ class ResizeRequested(Server.Event):
 
     def apply(self, s: Server) -> None:
         s.task_state = RESIZE_PREP
+        s.resize = {"old_flavor": s.flavor, "new_flavor": self.flavor,
+                    "return_to": self.return_to, "source": s.host}
         s.new_flavor = self.flavor
         s.old_flavor = s.flavor
         s.resize_return_to = self.return_to
@@ -44,6 +46,8 @@ class ResizeScheduled(Server.Event):
         s.task_state = RESIZE_MIGRATING
         s.resize_source = s.host or ""
         s.resize_target = self.host
+        if s.resize is not None:
+            s.resize = {**s.resize, "target": self.host}
 
 
 class ResizeFailed(Server.Event):
@@ -54,6 +58,7 @@ class ResizeFailed(Server.Event):
     def apply(self, s: Server) -> None:
         s.task_state = None
         s.new_flavor = None
+        s.resize = None
 
 
 class Resized(Server.Event):
@@ -76,6 +81,7 @@ class ResizeConfirmed(Server.Event):
         s.vm_state = s.resize_return_to
         s.power_state = states.SHUTDOWN if s.vm_state == states.STOPPED else states.RUNNING
         s.new_flavor = None
+        s.resize = None
 
 
 class RevertRequested(Server.Event):
@@ -97,6 +103,7 @@ class ResizeReverted(Server.Event):
         s.flavor = s.old_flavor
         s.power_state = states.SHUTDOWN if s.vm_state == states.STOPPED else states.RUNNING
         s.new_flavor = None
+        s.resize = None
 
 
 EVENTS = (ResizeRequested, ResizeScheduled, ResizeFailed, Resized, ResizeConfirmed,
