@@ -12,9 +12,8 @@ injectNetworkInfo / resetNetwork -> ServerNetworkInfoInjectRequested /
 server deleted -> ServerNetworkReleased       ports and floating IPs are free again
 
 The matching events on the Network and FloatingIpPool streams are appended in the same
-unit of work. Each event that changes what GET /servers shows carries the server's
-whole ``addresses`` afterwards, so the servers view just stores it (and a rebuild from
-zero gives the same). None of these change vm_state or task_state.
+unit of work. The events and the interface state they fold into are declared in
+``network_events``; this module holds the decisions.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from control_plane.domain.servers import states
+from control_plane.domain.servers import actions, states
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.servers.transitions import KEEP, Transition
 
@@ -286,8 +286,8 @@ class NetworkReleased(Server.Event):
 
 # request event -> instance action (Nova's names); the events that end each action's
 # compute step (their "step" data names it) and whether it succeeded
-OPENS = {"ServerInterfaceAttachRequested": "attach_interface",
-         "ServerInterfaceDetachRequested": "detach_interface"}
+OPENS = {"ServerInterfaceAttachRequested": actions.ATTACH_INTERFACE,
+         "ServerInterfaceDetachRequested": actions.DETACH_INTERFACE}
 STEPS = {"ServerInterfaceAttached": True, "ServerInterfaceAttachFailed": False,
          "ServerInterfaceDetached": True, "ServerInterfaceDetachFailed": False}
 STEP_NAMES = {"attach": "compute_attach_interface", "detach": "compute_detach_interface"}

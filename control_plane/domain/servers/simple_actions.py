@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from control_plane.domain.servers import states
+from control_plane.domain.servers import actions, states
 from control_plane.domain.servers.aggregate import Server
 
 PAUSING = "pausing"
@@ -88,7 +88,7 @@ EVENTS = (PauseRequested, Paused, UnpauseRequested, Unpaused, SuspendRequested, 
 
 @dataclass(frozen=True)
 class SimpleAction:
-    name: str  # the action, as Nova's instance actions name it
+    name: str  # the instance action (control_plane.domain.servers.actions)
     vm_states: tuple[str, ...]  # where it may start
     task_state: str  # while the driver works
     final_vm_state: str
@@ -99,13 +99,13 @@ class SimpleAction:
 
 
 ACTIONS: dict[str, SimpleAction] = {a.name: a for a in (
-    SimpleAction("pause", (states.ACTIVE,), PAUSING, states.PAUSED, states.PAUSED_POWER,
+    SimpleAction(actions.PAUSE, (states.ACTIVE,), PAUSING, states.PAUSED, states.PAUSED_POWER,
                  PauseRequested, Paused, "compute_pause_instance"),
-    SimpleAction("unpause", (states.PAUSED,), UNPAUSING, states.ACTIVE, states.RUNNING,
+    SimpleAction(actions.UNPAUSE, (states.PAUSED,), UNPAUSING, states.ACTIVE, states.RUNNING,
                  UnpauseRequested, Unpaused, "compute_unpause_instance"),
-    SimpleAction("suspend", (states.ACTIVE,), SUSPENDING, states.SUSPENDED, states.SHUTDOWN,
+    SimpleAction(actions.SUSPEND, (states.ACTIVE,), SUSPENDING, states.SUSPENDED, states.SHUTDOWN,
                  SuspendRequested, Suspended, "compute_suspend_instance"),
-    SimpleAction("resume", (states.SUSPENDED,), RESUMING, states.ACTIVE, states.RUNNING,
+    SimpleAction(actions.RESUME, (states.SUSPENDED,), RESUMING, states.ACTIVE, states.RUNNING,
                  ResumeRequested, Resumed, "compute_resume_instance"),
 )}
 BY_TASK = {a.task_state: a for a in ACTIONS.values()}

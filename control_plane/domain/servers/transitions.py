@@ -1,10 +1,9 @@
-"""How most server events move vm_state, task_state and power_state: one rule each.
+"""How many server events move vm_state, task_state and power_state: one rule each.
 
 Many server events (moves, rescue, soft delete, interfaces, volumes, power sync) only
-move the three states in a fixed way. Such an event class carries its rule as
-``TRANSITION`` and applies it in its ``apply``; the servers view reads the same rule
-(by event type, through the registry), so the two cannot disagree on the states.
-Pure data: what the view stores beside the states is the view's own business.
+move the three states in a fixed way. Such an event class carries its rule as data
+(``TRANSITION``) and applies it in its ``apply``; what else it changes, it changes in
+its ``apply`` too. The servers view folds the same ``apply`` (projections.servers).
 """
 
 from __future__ import annotations
@@ -42,8 +41,3 @@ def resolve(t: Transition, data: dict[str, Any], vm_state: str, task_state: str 
     task = task_state if t.task_state == KEEP else t.task_state
     return vm, task, _resolve(t.power_state, data)
 
-
-def transitions(event_types: dict[str, type[Any]]) -> dict[str, Transition]:
-    """Event type -> its rule, for the event classes that declare one."""
-    return {topic: cls.TRANSITION for topic, cls in event_types.items()
-            if isinstance(getattr(cls, "TRANSITION", None), Transition)}

@@ -9,10 +9,10 @@ swap    -> ServerVolumeSwapRequested     (admin: another volume takes the device
 worker  -> ServerVolumeSwapped           (or ServerVolumeSwapFailed)
 server deleted -> ServerVolumesReleased  every volume is free again
 
-None of these change vm_state or task_state (Nova sets no task for them); they are
-declared as transitions that keep both, so the servers view keeps its
-``volumes_attached`` column in step with the aggregate. The matching events on each
-Volume's own stream are appended in the same unit of work (control_plane.domain.volumes.aggregate).
+None of these change vm_state or task_state (Nova sets no task for them); the
+servers view shows the devices as ``volumes_attached``, in the order they were made.
+The matching events on each Volume's own stream are appended in the same unit of work
+(control_plane.domain.volumes.aggregate).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import string
 from typing import Any
 
 from control_plane.domain.errors import Conflict, NotFound
-from control_plane.domain.servers import states
+from control_plane.domain.servers import actions, states
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.servers.transitions import KEEP, Transition
 
@@ -210,9 +210,9 @@ class Released(Server.Event):
 
 # request event -> instance action (Nova's names), and the events that end each
 # action's compute step (their "step" data names it, as Nova's wrap_instance_event does)
-OPENS = {"ServerVolumeAttachRequested": "attach_volume",
-         "ServerVolumeDetachRequested": "detach_volume",
-         "ServerVolumeSwapRequested": "swap_volume"}
+OPENS = {"ServerVolumeAttachRequested": actions.ATTACH_VOLUME,
+         "ServerVolumeDetachRequested": actions.DETACH_VOLUME,
+         "ServerVolumeSwapRequested": actions.SWAP_VOLUME}
 STEPS = {"ServerVolumeAttached": True, "ServerVolumeAttachFailed": False,
          "ServerVolumeDetached": True, "ServerVolumeDetachFailed": False,
          "ServerVolumeSwapped": True, "ServerVolumeSwapFailed": False}
