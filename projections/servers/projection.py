@@ -16,7 +16,7 @@ from control_plane.domain.registry import events_of
 from control_plane.domain.servers import states
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.servers.state_json import from_state, to_state
-from control_plane.domain.servers.volume_attachments import devices
+from control_plane.domain.servers.volume_attachments import shown as shown_volumes
 from control_plane.store.event_codec import to_domain_event
 from control_plane.store.eventstore import RecordedEvent
 from projections.base import Projection, on
@@ -48,7 +48,7 @@ def row_of(s: Server) -> dict[str, Any]:
         "created_at": s.created_on, "updated_at": s.modified_on, "deleted": s.deleted,
         "locked_by": s.locked_by, "resize": s.resize, "soft_deleted_at": s.soft_deleted_at,
         "password": s.guest_password,
-        "volumes_attached": [{"id": v, "delete_on_termination": False} for v in devices(s)],
+        "volumes_attached": shown_volumes(s),
     }
 
 
@@ -110,7 +110,7 @@ class ServersProjection(Projection):
         DEFAULT '[]';
     CREATE TABLE IF NOT EXISTS v_server_states (
         id uuid PRIMARY KEY,
-        state json NOT NULL  -- json, not jsonb: the order of its mappings is state
+        state jsonb NOT NULL
     );
     """
 

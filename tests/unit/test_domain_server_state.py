@@ -31,18 +31,19 @@ def _at(minutes: int) -> dt.datetime:
     return T0 + dt.timedelta(minutes=minutes)
 
 
-def test_state_round_trips_through_json_keeping_order() -> None:
+def test_state_round_trips_through_jsonb() -> None:
     s = _server()
     s.schedule("h1", "h1", "nova", _at(1))
     s.mark_spawned("x", {"net": [{"addr": "10.0.0.2"}]}, _at(2))
     for i, vid in enumerate(("v-b", "v-a", "v-c")):
         sv.request_attach(s, vid, None, None, None, _at(3 + i))
     resize.request(s, {"id": "2", "ram": 1024}, _at(9))
-    state = orjson.loads(orjson.dumps(to_state(s)))
+    # jsonb keeps no key order: the view's volumes keep theirs all the same
+    state = orjson.loads(orjson.dumps(to_state(s), option=orjson.OPT_SORT_KEYS))
     back = from_state(state)
     assert to_state(back) == to_state(s)
     assert row_of(back) == row_of(s)
-    assert list(sv.devices(back)) == ["v-b", "v-a", "v-c"]
+    assert [v["id"] for v in row_of(back)["volumes_attached"]] == ["v-b", "v-a", "v-c"]
 
 
 def test_the_row_follows_the_aggregate() -> None:

@@ -59,6 +59,7 @@ class Server(ServerEvents):
     launch_index: int
     hostname: str
     shown_addresses: dict[str, Any]  # as the last event that changed them reported them
+    shown_volumes: list[dict[str, Any]]  # {"id", "delete_on_termination"}, as attached
     launched_at: dt.datetime | None
     terminated_at: dt.datetime | None
     soft_deleted_at: dt.datetime | None

@@ -86,6 +86,7 @@ class ServerEvents(Aggregate):
             s.launch_index = self.launch_index
             s.hostname = self.hostname
             s.shown_addresses = {}
+            s.shown_volumes = []
             s.launched_at = s.terminated_at = s.soft_deleted_at = None
             s.resize = None
             s.guest_password = ""

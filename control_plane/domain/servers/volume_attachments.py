@@ -44,6 +44,11 @@ def devices(server: Server) -> dict[str, dict[str, Any]]:
     return found
 
 
+def shown(server: Server) -> list[dict[str, Any]]:
+    """The volumes GET /servers lists (``volumes_attached``), in the order attached."""
+    return list(getattr(server, "shown_volumes", []))
+
+
 def _set(server: Server, block_devices: dict[str, dict[str, Any]]) -> None:
     server.block_devices = block_devices  # type: ignore[attr-defined]
 
@@ -57,10 +62,12 @@ def _with_state(state: str) -> Any:
 
 def _added(event: Any, s: Server) -> None:
     _set(s, {**devices(s), event.volume_id: {"device": event.device, "state": ATTACHING}})
+    s.shown_volumes = [*shown(s), {"id": event.volume_id, "delete_on_termination": False}]
 
 
 def _removed(event: Any, s: Server) -> None:
     _set(s, {k: v for k, v in devices(s).items() if k != event.volume_id})
+    s.shown_volumes = [v for v in shown(s) if v["id"] != event.volume_id]
 
 
 def _swap_started(event: Any, s: Server) -> None:
@@ -78,10 +85,13 @@ def _swapped(event: Any, s: Server) -> None:
     _set(s, {(event.new_volume_id if k == event.old_volume_id else k):
              ({"device": v["device"], "state": ATTACHED} if k == event.old_volume_id else v)
              for k, v in devices(s).items()})
+    s.shown_volumes = [{**v, "id": event.new_volume_id} if v["id"] == event.old_volume_id
+                       else v for v in shown(s)]
 
 
 def _released(event: Any, s: Server) -> None:
     _set(s, {})
+    s.shown_volumes = []
 
 
 class AttachRequested(Server.Event):
