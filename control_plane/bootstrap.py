@@ -27,6 +27,7 @@ from control_plane.domain import commands as c
 from control_plane.ops import defaults
 from control_plane.service.bus import MessageBus
 from control_plane.service.deps import Deps
+from control_plane.service.uow import SnapshotTable, units_of_work
 from control_plane.store import db, event_codec
 from control_plane.store import schema_migrations as migrations
 from control_plane.store.eventstore import EventStore, Notifier
@@ -92,7 +93,7 @@ class System:
 
     def app(self) -> Starlette:
         app = create_app(self.settings)
-        app.state.deps = Deps(self.store, self.pool, self.settings)
+        app.state.deps = Deps(self.store, self.pool, self.settings, self.bus.deps.unit_of_work)
         app.state.bus = self.bus
         app.state.system = self
         app.state.authenticator = self.authenticator
@@ -117,7 +118,8 @@ async def open_system(dsn: str, settings: Settings | None = None, *, seed: bool 
         await runner.create_schemas()
         await runner.catch_up()
         await notifier.start()
-        bus = MessageBus(Deps(store, pool, settings))
+        bus = MessageBus(Deps(store, pool, settings,
+                              units_of_work(store, SnapshotTable(pool))))
         authenticator = Authenticator(pool, TokenProvider())
         if settings.auth_strategy == "keystone-external" and settings.keystone_url:
             external = ExternalKeystone(settings.keystone_url,

@@ -37,7 +37,7 @@ def _driver(args: argparse.Namespace, system: System, names: list[str]) -> Hyper
         return driver
     from workers.compute.qemu_catalog import qemu_driver, this_machine
 
-    return qemu_driver(system.store, [this_machine(n) for n in names],
+    return qemu_driver(system.bus.deps.unit_of_work, [this_machine(n) for n in names],
                        state_dir=args.state_dir, image_dir=args.image_dir,
                        shutdown_timeout=args.shutdown_timeout)
 

@@ -1,4 +1,11 @@
-"""Unit of work: load aggregates, collect their new events, append them atomically."""
+"""Unit of work: load aggregates, collect their new events, append them atomically.
+
+A unit of work is never built inline by a handler: ``Deps`` carries the factory that
+bootstrap builds (``deps.unit_of_work()``, ``deps.retrying(work)``), so a test can run
+the same handlers on the in-memory event store (``control_plane.store.memory``). What
+a unit of work needs of a store is written down here (``EventLog``,
+``SnapshotStore``), and both stores provide it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,10 @@ import collections
 import contextlib
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
+import asyncpg
 from eventsourcing.domain import Aggregate, Snapshot
 
 from control_plane.api.faults import Conflict
@@ -22,7 +30,55 @@ A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
 
-class _RecentStates:
+class EventLog(Protocol):
+    """What a unit of work needs of an event store (``EventStore`` in Postgres, and
+    ``MemoryEventStore`` for tests). ``pool`` serves the few handlers that read a view
+    while deciding; the in-memory store has none and refuses."""
+
+    @property
+    def pool(self) -> asyncpg.Pool: ...
+
+    async def read_stream(self, stream_id: str, after_version: int = 0
+                          ) -> list[RecordedEvent]: ...
+
+    async def read_streams(self, stream_ids: Sequence[str]
+                           ) -> dict[str, list[RecordedEvent]]: ...
+
+    async def append(self, appends: Sequence[StreamAppend],
+                     metadata: dict[str, Any] | None = None, *,
+                     tracking: tuple[str, int] | None = None) -> list[RecordedEvent]: ...
+
+
+class SnapshotStore(Protocol):
+    """Where snapshots of long-lived aggregates are kept (a cache: the log is the truth)."""
+
+    async def load(self, cls: type[A], ids: Sequence[uuid.UUID]
+                   ) -> dict[uuid.UUID, A | None]: ...
+
+    async def save(self, aggregates: Sequence[Aggregate]) -> None: ...
+
+
+class SnapshotTable:
+    """Snapshots in the ``snapshots`` table (``control_plane.store.aggregate_snapshots``)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def load(self, cls: type[A], ids: Sequence[uuid.UUID]
+                   ) -> dict[uuid.UUID, A | None]:
+        # read on one connection, released before the streams are read (which take
+        # their own): holding one while waiting for another deadlocks a full pool under
+        # concurrent loads
+        async with self.pool.acquire() as conn:
+            return {i: await snapshots.load(conn, cls, i) for i in ids}
+
+    async def save(self, aggregates: Sequence[Aggregate]) -> None:
+        async with self.pool.acquire() as conn:
+            for agg in aggregates:
+                await snapshots.save(conn, agg)
+
+
+class RecentStates:
     """Aggregates of hot streams, kept in this process after a load or a commit (classes
     that set ``KEEP_RECENT``, e.g. a project's quota usage, read on every create).
 
@@ -49,7 +105,7 @@ class _RecentStates:
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
 
-    async def load(self, store: EventStore, cls: type[A], aggregate_id: uuid.UUID
+    async def load(self, store: EventLog, cls: type[A], aggregate_id: uuid.UUID
                    ) -> A | None:
         kept = self._kept.get(aggregate_id)
         if kept is None:
@@ -66,19 +122,31 @@ class _RecentStates:
         return agg
 
 
-RECENT = _RecentStates()
+RECENT = RecentStates()  # the process's (units of work on the Postgres store share it)
 
 
 class UnitOfWork:
-    def __init__(self, store: EventStore) -> None:
+    """One decision's aggregates: loaded from ``store`` (and ``snapshots``), their new
+    events appended together by ``commit``. ``snapshots`` may be left out only for the
+    Postgres ``EventStore`` (its database's table is used); ``recent`` is the cache of
+    hot streams' states (the process's own by default)."""
+
+    def __init__(self, store: EventLog, snapshots: SnapshotStore | None = None,
+                 recent: RecentStates | None = None) -> None:
+        if snapshots is None:
+            if not isinstance(store, EventStore):
+                raise TypeError("a unit of work on this store needs its snapshot store")
+            snapshots = SnapshotTable(store.pool)
         self.store = store
+        self.snapshots = snapshots
+        self.recent = RECENT if recent is None else recent
         self._tracked: dict[uuid.UUID, tuple[Aggregate, int]] = {}
 
     async def get(self, cls: type[A], aggregate_id: uuid.UUID) -> A | None:
         if aggregate_id in self._tracked:
             return self._tracked[aggregate_id][0]  # type: ignore[return-value]
         if getattr(cls, "KEEP_RECENT", False):
-            recent = await RECENT.load(self.store, cls, aggregate_id)
+            recent = await self.recent.load(self.store, cls, aggregate_id)
             if recent is not None:
                 self._tracked[aggregate_id] = (recent, recent.version)
                 return recent
@@ -91,11 +159,7 @@ class UnitOfWork:
         return agg
 
     async def _get_snapshotted(self, cls: type[A], ids: list[uuid.UUID]) -> None:
-        # The snapshots are read on one connection, released before the streams are read
-        # (which take their own): holding one while waiting for another deadlocks a full
-        # pool under concurrent loads.
-        async with self.store.pool.acquire() as conn:
-            loaded = {i: await snapshots.load(conn, cls, i) for i in ids}
+        loaded = await self.snapshots.load(cls, ids)
         for i, agg in loaded.items():
             after = agg.version if agg is not None else 0
             records = await self.store.read_stream(str(i), after_version=after)
@@ -135,14 +199,12 @@ class UnitOfWork:
         last = {e.stream_id: e for e in recorded}
         for agg, _ in self._tracked.values():
             if getattr(type(agg), "KEEP_RECENT", False) and str(agg.id) in last:
-                RECENT.keep(agg, last[str(agg.id)])
+                self.recent.keep(agg, last[str(agg.id)])
         due = [agg for agg, loaded in self._tracked.values()
                if (every := snapshots.snapshot_every(type(agg)))
                and agg.version // every > loaded // every]
         if due:
-            async with self.store.pool.acquire() as conn:
-                for agg in due:
-                    await snapshots.save(conn, agg)
+            await self.snapshots.save(due)
         self._tracked.clear()
         return recorded
 
@@ -165,8 +227,16 @@ async def _keyed(key: str | None) -> AsyncIterator[None]:
             _KEY_LOCKS.pop(key, None)
 
 
+def units_of_work(store: EventLog, snapshots: SnapshotStore,
+                  recent: RecentStates | None = None) -> Callable[[], UnitOfWork]:
+    """The factory ``Deps`` carries: a fresh unit of work on ``store`` per call."""
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(store, snapshots, recent)
+    return unit_of_work
+
+
 async def retrying(
-    store: EventStore,
+    unit_of_work: Callable[[], UnitOfWork],
     work: Callable[[UnitOfWork], Awaitable[T]],
     *,
     key: str | None = None,
@@ -183,7 +253,7 @@ async def retrying(
     async with _keyed(key):
         for attempt in range(attempts):
             try:
-                return await work(UnitOfWork(store))
+                return await work(unit_of_work())
             except ConcurrencyError:
                 metrics.APPEND_CONFLICTS.inc()
                 await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))

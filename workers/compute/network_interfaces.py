@@ -20,7 +20,6 @@ from control_plane.context import now
 from control_plane.domain import commands as c
 from control_plane.domain.servers import network as server_network
 from control_plane.domain.servers.aggregate import Server
-from control_plane.service.uow import UnitOfWork
 from control_plane.store.eventstore import RecordedEvent
 from drivers.base import DriverError
 from workers.scheduler import caused_by
@@ -48,7 +47,7 @@ async def _released(worker: ComputeWorker, event: RecordedEvent, server: Server)
 
 
 async def handle(worker: ComputeWorker, event: RecordedEvent) -> None:
-    server = await UnitOfWork(worker.store).get(Server, uuid.UUID(event.stream_id))
+    server = await worker.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
     if server is None:
         return
     if event.event_type == "ServerDeleted":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from control_plane.domain import commands as c
 from control_plane.domain.images.aggregate import Image
 from control_plane.service.bus import MessageBus
 from control_plane.service.uow import UnitOfWork
-from control_plane.store.eventstore import EventStore
 from control_plane.store.image_files import ImageFiles
 from drivers.base import HostSpec
 from drivers.qemu.driver import QemuDriver
@@ -33,13 +33,14 @@ def default_state_dir() -> Path:
     return Path(env) if env else Path.home() / ".local" / "share" / "control-plane" / "qemu"
 
 
-def store_resolver(store: EventStore, files: ImageFiles) -> ImageResolver:
+def store_resolver(unit_of_work: Callable[[], UnitOfWork], files: ImageFiles
+                   ) -> ImageResolver:
     async def lookup(image_id: str) -> CatalogImage | None:
         try:
             key = uuid.UUID(image_id)
         except ValueError:
             return None
-        image = await UnitOfWork(store).get(Image, key)
+        image = await unit_of_work().get(Image, key)
         if image is None or image.deleted:
             return None
         return CatalogImage(image_id, getattr(image, "disk_format", "qcow2"),
@@ -65,10 +66,11 @@ def _free_gb(path: Path) -> int:
     return st.f_bavail * st.f_frsize // 2**30
 
 
-def qemu_driver(store: EventStore, hosts: list[HostSpec], state_dir: Path | None = None,
-                image_dir: Path | None = None, **options: Any) -> QemuDriver:
+def qemu_driver(unit_of_work: Callable[[], UnitOfWork], hosts: list[HostSpec],
+                state_dir: Path | None = None, image_dir: Path | None = None,
+                **options: Any) -> QemuDriver:
     files = ImageFiles(image_dir)
-    return QemuDriver(hosts, state_dir or default_state_dir(), store_resolver(store, files),
+    return QemuDriver(hosts, state_dir or default_state_dir(), store_resolver(unit_of_work, files),
                       image_files=files, **options)
 
 

@@ -16,7 +16,6 @@ from control_plane.context import now
 from control_plane.domain import commands as c
 from control_plane.domain.servers import volume_attachments as server_volumes
 from control_plane.domain.servers.aggregate import Server
-from control_plane.service.uow import UnitOfWork
 from control_plane.store.eventstore import RecordedEvent
 from drivers.base import DriverError
 from workers.scheduler import caused_by
@@ -30,7 +29,7 @@ EVENTS = (*REQUESTS, "ServerDeleted")
 
 
 async def handle(worker: ComputeWorker, event: RecordedEvent) -> None:
-    server = await UnitOfWork(worker.store).get(Server, uuid.UUID(event.stream_id))
+    server = await worker.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
     if server is None:
         return
     ctx = caused_by(event, worker.name)

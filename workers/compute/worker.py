@@ -31,7 +31,6 @@ from control_plane.domain.servers.network import vifs as vifs_of
 from control_plane.service.bus import MessageBus
 from control_plane.service.compute_rpc import RPCServer
 from control_plane.service.handlers.hosts import host_lock_key
-from control_plane.service.uow import UnitOfWork
 from control_plane.store.eventstore import EventStore, Notifier, RecordedEvent
 from control_plane.store.follower import Follower
 from drivers.base import DriverError, GuestNotFound, HypervisorDriver, InstanceSpec
@@ -131,7 +130,7 @@ class ComputeWorker(Follower):
         """Guests left on these hosts by servers that were deleted or moved away while
         this worker was down (an evacuated server's old copy, as Nova's compute removes
         at start-up)."""
-        uow = UnitOfWork(self.store)
+        uow = self.bus.deps.unit_of_work()
         for host in sorted(self.hosts):
             for sid in await self.driver.list_instances(host):
                 server = await uow.get(Server, uuid.UUID(sid))
@@ -183,7 +182,7 @@ class ComputeWorker(Follower):
     async def sync_power_state(self, host: str, server_id: str) -> None:
         """Compare the guest's real power state with the server's and report a
         difference (control_plane.domain.servers.power_sync decides what follows)."""
-        server = await UnitOfWork(self.store).get(Server, uuid.UUID(server_id))
+        server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(server_id))
         if server is None or server.host != host or not server_power_sync.checkable(server):
             return
         try:
@@ -223,7 +222,7 @@ class ComputeWorker(Follower):
         task.add_done_callback(lambda _: self._syncing.pop(key, None))
 
     async def _server(self, event: RecordedEvent) -> Server | None:
-        server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+        server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
         if server is None or server.host not in self.hosts:
             return None
         return server
@@ -272,7 +271,7 @@ class ComputeWorker(Follower):
 
     async def _resize(self, event: RecordedEvent) -> None:
         key = RESIZE[event.event_type]
-        server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+        server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
         host = event.data[key] if key else (server.host if server else None)
         if server is None or host not in self.hosts:
             return
@@ -330,7 +329,7 @@ class ComputeWorker(Follower):
     async def _move(self, event: RecordedEvent) -> None:
         if event.data[MOVES[event.event_type]] not in self.hosts:
             return
-        server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+        server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
         if server is None or getattr(server, "move_target", None) != event.data["dest"]:
             return  # finished already (seen again after a restart), or deleted
         ctx = caused_by(event, self.name)
@@ -371,7 +370,7 @@ class ComputeWorker(Follower):
             await self._resize(event)
             return
         if event.event_type in SHELVE:
-            server = await UnitOfWork(self.store).get(Server, uuid.UUID(event.stream_id))
+            server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
             if server is not None:
                 await self._shelve(event, server)
             return

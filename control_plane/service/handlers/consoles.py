@@ -24,7 +24,7 @@ from control_plane.domain.consoles.aggregate import ConsoleAuthorization, XvpCon
 from control_plane.service import compute_rpc
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.servers import load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 # what Nova strips from console output (control characters but tab and newline)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
@@ -50,7 +50,7 @@ async def ask(deps: Deps, host: str, method: str, args: dict[str, Any], server_i
 async def console_output(deps: Deps, server_id: str, length: int | None,
                          ctx: RequestContext) -> str:
     """The last ``length`` lines of the guest's console log (all for None or -1)."""
-    server = await load_visible(UnitOfWork(deps.store), server_id, ctx)
+    server = await load_visible(deps.unit_of_work(), server_id, ctx)
     host = console.check_reachable(server, "get_console_output")
     output = await ask(deps, host, "console_output", {"length": length}, server_id,
                        "get_console_output")
@@ -58,7 +58,7 @@ async def console_output(deps: Deps, server_id: str, length: int | None,
 
 
 async def diagnostics(deps: Deps, server_id: str, ctx: RequestContext) -> dict[str, Any]:
-    server = await load_visible(UnitOfWork(deps.store), server_id, ctx)
+    server = await load_visible(deps.unit_of_work(), server_id, ctx)
     host = console.check_reachable(server, "get_diagnostics")
     result: dict[str, Any] = await ask(deps, host, "diagnostics", {}, server_id,
                                        "get_diagnostics")
@@ -69,12 +69,12 @@ async def authorize_console(deps: Deps, cmd: c.AuthorizeConsole, ctx: RequestCon
     """A console URL with a fresh token, valid for console_token_ttl seconds."""
     console.check_console_type(cmd.protocol, cmd.console_type)
     action = console.METHODS[cmd.protocol]
-    server = await load_visible(UnitOfWork(deps.store), cmd.server_id, ctx)
+    server = await load_visible(deps.unit_of_work(), cmd.server_id, ctx)
     host = console.check_can_connect(server, action)
     connection = await ask(deps, host, "console", {"kind": cmd.console_type}, cmd.server_id,
                            action)
     token = str(uuid.uuid4())  # random (os.urandom), as Nova's tokens are
-    uow = UnitOfWork(deps.store)
+    uow = deps.unit_of_work()
     uow.add(ConsoleAuthorization.issue(
         uuid.uuid4(), now(), deps.settings.console_token_ttl, token, cmd.server_id,
         cmd.console_type, connection))
@@ -105,7 +105,7 @@ async def create_console(deps: Deps, cmd: c.CreateConsole, ctx: RequestContext) 
             return  # it has one already, as Nova keeps it
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=f"console:{cmd.server_id}")
+    await deps.retrying(work, key=f"console:{cmd.server_id}")
 
 
 async def delete_console(deps: Deps, cmd: c.DeleteConsole, ctx: RequestContext) -> None:
@@ -121,4 +121,4 @@ async def delete_console(deps: Deps, cmd: c.DeleteConsole, ctx: RequestContext) 
         xvp.delete(now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=f"console:{cmd.server_id}")
+    await deps.retrying(work, key=f"console:{cmd.server_id}")

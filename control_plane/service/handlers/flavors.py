@@ -10,7 +10,7 @@ from control_plane.domain import commands as c
 from control_plane.domain.flavors.aggregate import Flavor
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id
 from control_plane.service.deps import Deps
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def _reserve(uow: UnitOfWork, kind: str, key: str, holder: str) -> bool:
@@ -55,7 +55,7 @@ async def create_flavor(deps: Deps, cmd: c.CreateFlavor, ctx: RequestContext) ->
         await uow.commit(ctx.metadata())
         return flavorid
 
-    return await retrying(deps.store, work)
+    return await deps.retrying(work)
 
 
 async def delete_flavor(deps: Deps, cmd: c.DeleteFlavor, ctx: RequestContext) -> None:
@@ -66,7 +66,7 @@ async def delete_flavor(deps: Deps, cmd: c.DeleteFlavor, ctx: RequestContext) ->
         await _release(uow, "flavor-name", flavor.name, str(flavor.id))
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)
 
 
 async def set_extra_specs(deps: Deps, cmd: c.SetFlavorExtraSpecs, ctx: RequestContext) -> None:
@@ -74,7 +74,7 @@ async def set_extra_specs(deps: Deps, cmd: c.SetFlavorExtraSpecs, ctx: RequestCo
         (await _flavor(uow, cmd.flavorid)).set_extra_specs(cmd.specs, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)
 
 
 async def delete_extra_spec(deps: Deps, cmd: c.DeleteFlavorExtraSpec, ctx: RequestContext
@@ -83,7 +83,7 @@ async def delete_extra_spec(deps: Deps, cmd: c.DeleteFlavorExtraSpec, ctx: Reque
         (await _flavor(uow, cmd.flavorid)).delete_extra_spec(cmd.key, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)
 
 
 async def add_access(deps: Deps, cmd: c.AddFlavorAccess, ctx: RequestContext) -> None:
@@ -92,7 +92,7 @@ async def add_access(deps: Deps, cmd: c.AddFlavorAccess, ctx: RequestContext) ->
                                                       public_allowed=cmd.public_allowed)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)
 
 
 async def remove_access(deps: Deps, cmd: c.RemoveFlavorAccess, ctx: RequestContext) -> None:
@@ -100,4 +100,4 @@ async def remove_access(deps: Deps, cmd: c.RemoveFlavorAccess, ctx: RequestConte
         (await _flavor(uow, cmd.flavorid)).remove_access(cmd.project_id, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)

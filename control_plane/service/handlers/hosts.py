@@ -17,7 +17,7 @@ from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers import networks
 from control_plane.service.handlers.quotas import settle
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 
@@ -39,7 +39,7 @@ async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestCont
             host.reconfigure(now(), **fields)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=f"host:{cmd.host}")
+    await deps.retrying(work, key=f"host:{cmd.host}")
 
 
 def host_lock_key(host: str) -> int:
@@ -117,7 +117,7 @@ async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestConte
         await uow.commit(ctx.metadata(), tracking=tracking)
         return placed
 
-    return await retrying(deps.store, work, key="scheduler")
+    return await deps.retrying(work, key="scheduler")
 
 
 async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext,
@@ -131,7 +131,7 @@ async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext
             server.mark_spawned(cmd.started_at, shown, now())
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def mark_build_failed(deps: Deps, cmd: c.MarkServerBuildFailed, ctx: RequestContext,
@@ -147,7 +147,7 @@ async def mark_build_failed(deps: Deps, cmd: c.MarkServerBuildFailed, ctx: Reque
                 host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext,
@@ -167,4 +167,4 @@ async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext
                 host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host), tracking=tracking)
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

@@ -15,7 +15,7 @@ from control_plane.domain.base import stable_id
 from control_plane.domain.identity.aggregate import Project, RevokedToken, Role, User
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id
 from control_plane.service.deps import Deps
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 from control_plane.store.eventstore import ConcurrencyError
 
 A = TypeVar("A", bound=Aggregate)
@@ -72,7 +72,7 @@ async def create_user(deps: Deps, cmd: c.CreateUser, ctx: RequestContext) -> str
         await uow.commit(ctx.metadata())
         return user_id.hex
 
-    return await retrying(deps.store, work)
+    return await deps.retrying(work)
 
 
 async def update_user(deps: Deps, cmd: c.UpdateUser, ctx: RequestContext) -> None:
@@ -87,7 +87,7 @@ async def update_user(deps: Deps, cmd: c.UpdateUser, ctx: RequestContext) -> Non
             user.change_password(password_hash, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.user_id)
+    await deps.retrying(work, key=cmd.user_id)
 
 
 async def delete_user(deps: Deps, cmd: c.DeleteUser, ctx: RequestContext) -> None:
@@ -97,7 +97,7 @@ async def delete_user(deps: Deps, cmd: c.DeleteUser, ctx: RequestContext) -> Non
         await _release(uow, "user-name", [user.domain_id, user.name], cmd.user_id)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.user_id)
+    await deps.retrying(work, key=cmd.user_id)
 
 
 async def create_project(deps: Deps, cmd: c.CreateProject, ctx: RequestContext) -> str:
@@ -110,7 +110,7 @@ async def create_project(deps: Deps, cmd: c.CreateProject, ctx: RequestContext) 
         await uow.commit(ctx.metadata())
         return project_id.hex
 
-    return await retrying(deps.store, work)
+    return await deps.retrying(work)
 
 
 async def update_project(deps: Deps, cmd: c.UpdateProject, ctx: RequestContext) -> None:
@@ -121,7 +121,7 @@ async def update_project(deps: Deps, cmd: c.UpdateProject, ctx: RequestContext) 
         project.update(dict(cmd.changes), now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.project_id)
+    await deps.retrying(work, key=cmd.project_id)
 
 
 async def delete_project(deps: Deps, cmd: c.DeleteProject, ctx: RequestContext) -> None:
@@ -131,7 +131,7 @@ async def delete_project(deps: Deps, cmd: c.DeleteProject, ctx: RequestContext) 
         await _release(uow, "project-name", [project.domain_id, project.name], cmd.project_id)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.project_id)
+    await deps.retrying(work, key=cmd.project_id)
 
 
 async def create_role(deps: Deps, cmd: c.CreateRole, ctx: RequestContext) -> str:
@@ -143,7 +143,7 @@ async def create_role(deps: Deps, cmd: c.CreateRole, ctx: RequestContext) -> str
         await uow.commit(ctx.metadata())
         return role_id.hex
 
-    return await retrying(deps.store, work)
+    return await deps.retrying(work)
 
 
 async def delete_role(deps: Deps, cmd: c.DeleteRole, ctx: RequestContext) -> None:
@@ -153,7 +153,7 @@ async def delete_role(deps: Deps, cmd: c.DeleteRole, ctx: RequestContext) -> Non
         await _release(uow, "role-name", [role.name], cmd.role_id)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.role_id)
+    await deps.retrying(work, key=cmd.role_id)
 
 
 async def grant_role(deps: Deps, cmd: c.GrantRole, ctx: RequestContext) -> None:
@@ -164,7 +164,7 @@ async def grant_role(deps: Deps, cmd: c.GrantRole, ctx: RequestContext) -> None:
         project.grant(cmd.user_id, cmd.role_id, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.project_id)
+    await deps.retrying(work, key=cmd.project_id)
 
 
 async def revoke_role(deps: Deps, cmd: c.RevokeRole, ctx: RequestContext) -> None:
@@ -173,11 +173,11 @@ async def revoke_role(deps: Deps, cmd: c.RevokeRole, ctx: RequestContext) -> Non
         project.revoke(cmd.user_id, cmd.role_id, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.project_id)
+    await deps.retrying(work, key=cmd.project_id)
 
 
 async def revoke_token(deps: Deps, cmd: c.RevokeToken, ctx: RequestContext) -> None:
-    uow = UnitOfWork(deps.store)
+    uow = deps.unit_of_work()
     uow.add(RevokedToken.revoke(stable_id("revoked-token", cmd.audit_id), now(),
                                 audit_id=cmd.audit_id, user_id=cmd.user_id,
                                 expires_at=cmd.expires_at))

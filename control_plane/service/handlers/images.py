@@ -9,7 +9,7 @@ from control_plane.context import RequestContext, now
 from control_plane.domain import commands as c
 from control_plane.domain.images.aggregate import Image
 from control_plane.service.deps import Deps
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def register_image(deps: Deps, cmd: c.RegisterImage, ctx: RequestContext) -> bool:
@@ -28,7 +28,7 @@ async def register_image(deps: Deps, cmd: c.RegisterImage, ctx: RequestContext) 
         await uow.commit(ctx.metadata())
         return True
 
-    return await retrying(deps.store, work)
+    return await deps.retrying(work)
 
 
 async def _image(uow: UnitOfWork, image_id: str) -> Image:
@@ -54,7 +54,7 @@ async def set_metadata(deps: Deps, cmd: c.SetImageMetadata, ctx: RequestContext
         await uow.commit(ctx.metadata())
         return dict(image.metadata)
 
-    return await retrying(deps.store, work)
+    return await deps.retrying(work)
 
 
 async def delete_metadata_item(deps: Deps, cmd: c.DeleteImageMetadataItem,
@@ -63,7 +63,7 @@ async def delete_metadata_item(deps: Deps, cmd: c.DeleteImageMetadataItem,
         (await _image(uow, cmd.image_id)).delete_metadata_item(cmd.key, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)
 
 
 async def delete_image(deps: Deps, cmd: c.DeleteImage, ctx: RequestContext) -> None:
@@ -71,4 +71,4 @@ async def delete_image(deps: Deps, cmd: c.DeleteImage, ctx: RequestContext) -> N
         (await _image(uow, cmd.image_id)).delete(now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)

@@ -12,7 +12,7 @@ from control_plane.domain.keypairs import crypto as keypair_crypto
 from control_plane.domain.keypairs.aggregate import Keypair
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id
 from control_plane.service.deps import Deps
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ async def create_keypair(deps: Deps, cmd: c.CreateKeypair, ctx: RequestContext
         ))
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)
     return CreatedKeypair(public_key, fingerprint, private_key)
 
 
@@ -71,4 +71,4 @@ async def delete_keypair(deps: Deps, cmd: c.DeleteKeypair, ctx: RequestContext) 
         res.release(res.holder, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work)
+    await deps.retrying(work)

@@ -23,7 +23,7 @@ from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import check_port
 from control_plane.service.handlers.servers import act_on_server, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def load_network(uow: UnitOfWork, stamp: dt.datetime) -> Network:
@@ -97,7 +97,7 @@ async def attach_interface(deps: Deps, cmd: c.AttachInterface, ctx: RequestConte
         await uow.commit(ctx.metadata())
         return vif
 
-    return await retrying(deps.store, work, key=cmd.server_id)
+    return await deps.retrying(work, key=cmd.server_id)
 
 
 async def detach_interface(deps: Deps, cmd: c.DetachInterface, ctx: RequestContext) -> None:
@@ -125,7 +125,7 @@ async def finish_interface(deps: Deps, cmd: c.FinishInterfaceOperation, ctx: Req
             await unbind_floating_ips(uow, bound, cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 # -- fixed IPs (addFixedIp / removeFixedIp) ------------------------------------------------
@@ -151,7 +151,7 @@ async def add_fixed_ip(deps: Deps, cmd: c.AddFixedIp, ctx: RequestContext) -> No
         server_network.add_fixed_ip(server, vif, address, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def remove_fixed_ip(deps: Deps, cmd: c.RemoveFixedIp, ctx: RequestContext) -> None:
@@ -164,7 +164,7 @@ async def remove_fixed_ip(deps: Deps, cmd: c.RemoveFixedIp, ctx: RequestContext)
         await unbind_floating_ips(uow, unbound, cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 # -- floating IPs (addFloatingIp / removeFloatingIp) --------------------------------------
@@ -182,7 +182,7 @@ async def add_floating_ip(deps: Deps, cmd: c.AddFloatingIp, ctx: RequestContext)
         server_network.associate_floating_ip(server, cmd.address, fixed, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def remove_floating_ip(deps: Deps, cmd: c.RemoveFloatingIp, ctx: RequestContext
@@ -197,7 +197,7 @@ async def remove_floating_ip(deps: Deps, cmd: c.RemoveFloatingIp, ctx: RequestCo
         pool.disassociate(cmd.address, cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 # -- admin actions and clean-up -------------------------------------------------------------
@@ -228,4 +228,4 @@ async def release(deps: Deps, cmd: c.ReleaseServerNetwork, ctx: RequestContext) 
         await unbind_floating_ips(uow, floating, cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

@@ -13,7 +13,7 @@ from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import check_image
 from control_plane.service.handlers.servers import act_on_server, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestContext) -> None:
@@ -43,7 +43,7 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
                 simple_actions.request(server, cmd.action, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def rebuild(deps: Deps, cmd: c.RebuildServer, ctx: RequestContext) -> None:
@@ -70,7 +70,7 @@ async def complete_action(deps: Deps, cmd: c.CompleteServerAction, ctx: RequestC
             server.complete_action(cmd.action, cmd.started_at, now())
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def fail_action(deps: Deps, cmd: c.FailServerAction, ctx: RequestContext) -> None:
@@ -80,4 +80,4 @@ async def fail_action(deps: Deps, cmd: c.FailServerAction, ctx: RequestContext) 
             server.fail_action(cmd.action, cmd.started_at, cmd.message, cmd.details, now())
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

@@ -13,7 +13,7 @@ from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.quotas import settle
 from control_plane.service.handlers.servers import act_on_server, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) -> None:
@@ -30,7 +30,7 @@ async def delete_server(deps: Deps, cmd: c.DeleteServer, ctx: RequestContext) ->
         await settle(uow, [server])
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def restore(deps: Deps, cmd: c.RestoreServer, ctx: RequestContext) -> None:
@@ -48,4 +48,4 @@ async def reclaim(deps: Deps, cmd: c.ReclaimServer, ctx: RequestContext) -> None
             await settle(uow, [server])
             await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

@@ -21,7 +21,7 @@ from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.hosts import NO_VALID_HOST, host_is_up, load_hosts, resources
 from control_plane.service.handlers.servers import act_on_server, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def migrate(deps: Deps, cmd: c.MigrateServer, ctx: RequestContext) -> None:
@@ -56,7 +56,7 @@ async def live_migrate(deps: Deps, cmd: c.LiveMigrateServer, ctx: RequestContext
         moves.start_live_migration(server, target.host, cmd.block_migration, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_live_migration(deps: Deps, cmd: c.FinishLiveMigration, ctx: RequestContext
@@ -80,7 +80,7 @@ async def evacuate(deps: Deps, cmd: c.EvacuateServer, ctx: RequestContext) -> No
         moves.start_evacuation(server, target.host, sealed, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_evacuation(deps: Deps, cmd: c.FinishEvacuation, ctx: RequestContext) -> None:
@@ -104,4 +104,4 @@ async def _finish(deps: Deps, server_id: str, reporter: str, ctx: RequestContext
                 host.release(server_id, stamp)
         await uow.commit(ctx.metadata(host=reporter))
 
-    await retrying(deps.store, work, key=server_id)
+    await deps.retrying(work, key=server_id)

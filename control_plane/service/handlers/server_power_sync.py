@@ -9,7 +9,7 @@ from control_plane.domain import commands as c
 from control_plane.domain.servers import power_sync as server_power_sync
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def sync_power_state(deps: Deps, cmd: c.SyncServerPowerState, ctx: RequestContext
@@ -27,4 +27,4 @@ async def sync_power_state(deps: Deps, cmd: c.SyncServerPowerState, ctx: Request
         await uow.commit(ctx.metadata())
         return True
 
-    return await retrying(deps.store, work, key=cmd.server_id)
+    return await deps.retrying(work, key=cmd.server_id)

@@ -9,7 +9,7 @@ from control_plane.domain.servers import rescue
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import check_image
 from control_plane.service.handlers.servers import act_on_server, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def request_rescue(deps: Deps, cmd: c.RescueServer, ctx: RequestContext) -> None:
@@ -42,7 +42,7 @@ async def set_password(deps: Deps, cmd: c.SetServerPassword, ctx: RequestContext
         rescue.set_password(await load_visible(uow, cmd.server_id, ctx), cmd.password, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def clear_password(deps: Deps, cmd: c.ClearServerPassword, ctx: RequestContext) -> None:
@@ -50,4 +50,4 @@ async def clear_password(deps: Deps, cmd: c.ClearServerPassword, ctx: RequestCon
         rescue.clear_password(await load_visible(uow, cmd.server_id, ctx), now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

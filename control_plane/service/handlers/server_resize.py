@@ -16,7 +16,7 @@ from control_plane.service.deps import Deps
 from control_plane.service.handlers.hosts import NO_VALID_HOST, load_hosts, resources
 from control_plane.service.handlers.quotas import project_usage, settle
 from control_plane.service.handlers.servers import act_on_server, flavor_for, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -> None:
@@ -34,7 +34,7 @@ async def request_resize(deps: Deps, cmd: c.ResizeServer, ctx: RequestContext) -
         usage.hold(str(server.id), server_holding(server), stamp, deps.settings.quotas)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def _confirm(uow: UnitOfWork, server: Server) -> None:
@@ -53,7 +53,7 @@ async def confirm_resize(deps: Deps, cmd: c.ConfirmResize, ctx: RequestContext) 
         await _confirm(uow, server)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def auto_confirm(deps: Deps, cmd: c.AutoConfirmResize, ctx: RequestContext) -> None:
@@ -67,7 +67,7 @@ async def auto_confirm(deps: Deps, cmd: c.AutoConfirmResize, ctx: RequestContext
         await _confirm(uow, server)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def revert_resize(deps: Deps, cmd: c.RevertResize, ctx: RequestContext) -> None:
@@ -93,7 +93,7 @@ async def schedule_resize(deps: Deps, cmd: c.ScheduleResize, ctx: RequestContext
             resize.schedule(server, best.host, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_resize(deps: Deps, cmd: c.FinishResize, ctx: RequestContext) -> None:
@@ -103,7 +103,7 @@ async def finish_resize(deps: Deps, cmd: c.FinishResize, ctx: RequestContext) ->
             resize.finish(server, cmd.started_at, now())
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def fail_resize(deps: Deps, cmd: c.FailResize, ctx: RequestContext) -> None:
@@ -117,7 +117,7 @@ async def fail_resize(deps: Deps, cmd: c.FailResize, ctx: RequestContext) -> Non
                 host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_revert(deps: Deps, cmd: c.FinishRevertResize, ctx: RequestContext) -> None:
@@ -132,4 +132,4 @@ async def finish_revert(deps: Deps, cmd: c.FinishRevertResize, ctx: RequestConte
                 host.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

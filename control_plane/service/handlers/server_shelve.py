@@ -16,7 +16,7 @@ from control_plane.service.deps import Deps
 from control_plane.service.handlers.hosts import NO_VALID_HOST, load_hosts, resources
 from control_plane.service.handlers.server_snapshot import base_image
 from control_plane.service.handlers.servers import act_on_server, load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def _release(uow: UnitOfWork, host_name: str | None, server_id: str) -> None:
@@ -44,7 +44,7 @@ async def request_shelve(deps: Deps, cmd: c.ShelveServer, ctx: RequestContext) -
                       "base_image_ref": server.image_ref}, server_id=cmd.server_id))
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def request_offload(deps: Deps, cmd: c.ShelveOffloadServer, ctx: RequestContext
@@ -72,7 +72,7 @@ async def schedule_unshelve(deps: Deps, cmd: c.ScheduleUnshelve, ctx: RequestCon
             shelve.schedule_unshelve(server, best.host, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_shelve(deps: Deps, cmd: c.FinishShelve, ctx: RequestContext) -> None:
@@ -90,7 +90,7 @@ async def finish_shelve(deps: Deps, cmd: c.FinishShelve, ctx: RequestContext) ->
                 image.activate(cmd.size, stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_offload(deps: Deps, cmd: c.FinishOffload, ctx: RequestContext) -> None:
@@ -101,7 +101,7 @@ async def finish_offload(deps: Deps, cmd: c.FinishOffload, ctx: RequestContext) 
                            cmd.server_id)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_unshelve(deps: Deps, cmd: c.FinishUnshelve, ctx: RequestContext) -> None:
@@ -115,7 +115,7 @@ async def finish_unshelve(deps: Deps, cmd: c.FinishUnshelve, ctx: RequestContext
                 image.delete(stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def offload_due(deps: Deps, cmd: c.OffloadShelvedServer, ctx: RequestContext) -> None:
@@ -128,4 +128,4 @@ async def offload_due(deps: Deps, cmd: c.OffloadShelvedServer, ctx: RequestConte
         shelve.request_offload(server, now())
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

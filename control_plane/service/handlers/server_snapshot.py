@@ -14,7 +14,7 @@ from control_plane.domain.servers import snapshot
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.servers import load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 async def base_image(deps: Deps, server_id: str) -> asyncpg.Record | None:
@@ -53,7 +53,7 @@ async def create_image(deps: Deps, cmd: c.CreateServerImage, ctx: RequestContext
         await uow.commit(ctx.metadata())
         return str(image_id)
 
-    return await retrying(deps.store, work, key=cmd.server_id)
+    return await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish_image(deps: Deps, cmd: c.FinishServerImage, ctx: RequestContext) -> None:
@@ -84,4 +84,4 @@ async def finish_image(deps: Deps, cmd: c.FinishServerImage, ctx: RequestContext
                 old.delete(stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)

@@ -25,7 +25,7 @@ from control_plane.service.handlers.references import (
     check_image,
     check_requested_networks,
 )
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,8 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
             )
             if key_data is None:
                 raise BadRequest("Invalid key_name provided.")
-    await check_block_devices(UnitOfWork(deps.store), cmd.block_devices, ctx)
-    await check_requested_networks(UnitOfWork(deps.store), cmd.networks, ctx)
+    await check_block_devices(deps.unit_of_work(), cmd.block_devices, ctx)
+    await check_requested_networks(deps.unit_of_work(), cmd.networks, ctx)
     meta_limit = deps.settings.quotas["metadata_items"]
     if 0 <= meta_limit < len(cmd.metadata):
         raise QuotaExceeded(f"Maximum number of metadata items exceeds {meta_limit}")
@@ -100,7 +100,7 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
         await uow.commit(ctx.metadata())
         return ids
 
-    ids = await retrying(deps.store, work, key=f"usage:{ctx.project_id}")
+    ids = await deps.retrying(work, key=f"usage:{ctx.project_id}")
     return CreatedServers([str(i) for i in ids], reservation_id)
 
 
@@ -126,7 +126,7 @@ async def update_server(deps: Deps, cmd: c.UpdateServer, ctx: RequestContext) ->
         server.update(changes, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def set_metadata(deps: Deps, cmd: c.SetServerMetadata, ctx: RequestContext) -> None:
@@ -136,7 +136,7 @@ async def set_metadata(deps: Deps, cmd: c.SetServerMetadata, ctx: RequestContext
                             deps.settings.quotas["metadata_items"], now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def delete_metadata_item(deps: Deps, cmd: c.DeleteServerMetadataItem,
@@ -145,7 +145,7 @@ async def delete_metadata_item(deps: Deps, cmd: c.DeleteServerMetadataItem,
         (await load_visible(uow, cmd.server_id, ctx)).delete_metadata_item(cmd.key, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def act_on_server(deps: Deps, server_id: str, ctx: RequestContext,
@@ -160,4 +160,4 @@ async def act_on_server(deps: Deps, server_id: str, ctx: RequestContext,
         await settle(uow, [server])
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=server_id)
+    await deps.retrying(work, key=server_id)

@@ -19,7 +19,7 @@ from control_plane.domain.volumes.aggregate import Volume, VolumeSnapshot
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import load_snapshot, load_volume
 from control_plane.service.handlers.servers import load_visible
-from control_plane.service.uow import UnitOfWork, retrying
+from control_plane.service.uow import UnitOfWork
 
 # -- volumes and snapshots ---------------------------------------------------------------
 
@@ -32,7 +32,7 @@ async def create_volume(deps: Deps, cmd: c.CreateVolume, ctx: RequestContext) ->
     if zone != vol.AVAILABILITY_ZONE:
         raise BadRequest(f"Invalid input received: Availability zone '{zone}' is invalid.")
     vtype = vol.volume_type(cmd.volume_type)
-    uow = UnitOfWork(deps.store)
+    uow = deps.unit_of_work()
     if cmd.snapshot_id is not None:
         snapshot = await load_snapshot(uow, cmd.snapshot_id, ctx)
         if cmd.size < snapshot.size:
@@ -58,7 +58,7 @@ async def delete_volume(deps: Deps, cmd: c.DeleteVolume, ctx: RequestContext) ->
         volume.delete(snapshots, now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.volume_id)
+    await deps.retrying(work, key=cmd.volume_id)
 
 
 async def create_snapshot(deps: Deps, cmd: c.CreateVolumeSnapshot, ctx: RequestContext
@@ -74,7 +74,7 @@ async def create_snapshot(deps: Deps, cmd: c.CreateVolumeSnapshot, ctx: RequestC
         await uow.commit(ctx.metadata())
         return str(snapshot_id)
 
-    return await retrying(deps.store, work, key=cmd.volume_id)
+    return await deps.retrying(work, key=cmd.volume_id)
 
 
 async def delete_snapshot(deps: Deps, cmd: c.DeleteVolumeSnapshot, ctx: RequestContext
@@ -83,7 +83,7 @@ async def delete_snapshot(deps: Deps, cmd: c.DeleteVolumeSnapshot, ctx: RequestC
         (await load_snapshot(uow, cmd.snapshot_id, ctx)).delete(now())
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.snapshot_id)
+    await deps.retrying(work, key=cmd.snapshot_id)
 
 
 # -- attachments -------------------------------------------------------------------------
@@ -105,7 +105,7 @@ async def attach(deps: Deps, cmd: c.AttachVolume, ctx: RequestContext) -> str:
         await uow.commit(ctx.metadata())
         return device
 
-    return await retrying(deps.store, work, key=cmd.server_id)
+    return await deps.retrying(work, key=cmd.server_id)
 
 
 async def detach(deps: Deps, cmd: c.DetachVolume, ctx: RequestContext) -> None:
@@ -119,7 +119,7 @@ async def detach(deps: Deps, cmd: c.DetachVolume, ctx: RequestContext) -> None:
         volume.begin_detaching(cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def swap(deps: Deps, cmd: c.SwapVolume, ctx: RequestContext) -> None:
@@ -147,7 +147,7 @@ async def swap(deps: Deps, cmd: c.SwapVolume, ctx: RequestContext) -> None:
         new.reserve(cmd.server_id, device, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def finish(deps: Deps, cmd: c.FinishVolumeOperation, ctx: RequestContext) -> None:
@@ -170,7 +170,7 @@ async def finish(deps: Deps, cmd: c.FinishVolumeOperation, ctx: RequestContext) 
                 new.finish_attach(cmd.server_id, ok, stamp)
         await uow.commit(ctx.metadata(host=cmd.host))
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
 
 
 async def release(deps: Deps, cmd: c.ReleaseServerVolumes, ctx: RequestContext) -> None:
@@ -189,4 +189,4 @@ async def release(deps: Deps, cmd: c.ReleaseServerVolumes, ctx: RequestContext) 
             volume.release(cmd.server_id, stamp)
         await uow.commit(ctx.metadata())
 
-    await retrying(deps.store, work, key=cmd.server_id)
+    await deps.retrying(work, key=cmd.server_id)
