@@ -12,6 +12,7 @@ from starlette.responses import Response
 from control_plane.access.tokens import unseal
 from control_plane.api import common
 from control_plane.api.compute.resources import servers
+from control_plane.api.compute.views import servers as server_views
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
@@ -62,7 +63,7 @@ async def show(request: Request) -> Response:
     row = await _console(request, ctx)
     return common.JSON({"console": {
         "console_type": row["console_type"], "host": row["host"], "id": row["id"],
-        "instance_name": servers._instance_name(row["instance_uuid"]),
+        "instance_name": server_views.instance_name(row["instance_uuid"]),
         "password": unseal(row["password"]) or "", "port": row["port"]}})
 
 

@@ -14,6 +14,7 @@ from control_plane.api.compute.schemas import images as schema
 from control_plane.api.faults import BadRequest, Forbidden, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from projections.images import queries as image_queries
 
 _STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
            "pending_delete": "DELETED", "killed": "ERROR"}
@@ -52,23 +53,14 @@ def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[s
     return out
 
 
-def _visible(ctx: RequestContext, args: list[Any]) -> str:
-    """Glance shows a private image only to its owner (and to admins)."""
-    if ctx.is_admin:
-        return "true"
-    args.append(ctx.project_id)
-    return f"(visibility <> 'private' OR owner = ${len(args)})"
-
-
 async def _find(conn: asyncpg.Connection, image_id: str, ctx: RequestContext
                 ) -> asyncpg.Record:
     try:
         iid = uuid.UUID(image_id)
     except ValueError:
         raise NotFound("Image not found.") from None
-    args: list[Any] = [iid]
-    row = await conn.fetchrow(f"SELECT * FROM v_images WHERE id = $1 AND {_visible(ctx, args)}",
-                              *args)
+    # Glance shows a private image only to its owner (and to admins)
+    row = await image_queries.proxy_visible(conn, iid, None if ctx.is_admin else ctx.project_id)
     if row is None:
         raise NotFound("Image not found.")
     return row
@@ -83,35 +75,23 @@ def _check_owner(ctx: RequestContext, row: asyncpg.Record, message: str) -> None
 async def _list(request: Request, detail: bool) -> Response:
     ctx = common.context(request)
     q = request.query_params
-    args: list[Any] = []
-    where: list[str] = [_visible(ctx, args)]
-    if "name" in q:
-        args.append(q["name"])
-        where.append(f"name = ${len(args)}")
+    f = image_queries.ProxyFilter(name=q.get("name"))
     if "status" in q:
-        wanted = [k for k, v in _STATUS.items() if v == q["status"].upper()]
-        args.append(wanted)
-        where.append(f"status = any(${len(args)}::text[])")
+        f.statuses = [k for k, v in _STATUS.items() if v == q["status"].upper()]
     if "server" in q:
-        args.append(q["server"].rstrip("/").rsplit("/", 1)[-1])
-        where.append(f"server_id = ${len(args)}")
+        f.server_id = q["server"].rstrip("/").rsplit("/", 1)[-1]
     if "type" in q:
         kind = q["type"].lower()
         if kind in ("snapshot", "backup"):
-            args.append(kind)
-            where.append(f"metadata->>'image_type' = ${len(args)}")
+            f.image_type = kind
     if "changes-since" in q:
-        args.append(common.parse_changes_since(q["changes-since"]))
-        where.append(f"updated_at >= ${len(args)}")
-    for name, col in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        value = common.int_param(request, name, message=f"Invalid {name} filter [{q.get(name)}]")
-        if value is not None:
-            args.append(value)
-            where.append(f"{col} >= ${len(args)}")
+        f.changes_since = common.parse_changes_since(q["changes-since"])
+    f.min_ram, f.min_disk = (
+        common.int_param(request, name, message=f"Invalid {name} filter [{q.get(name)}]")
+        for name in ("minRam", "minDisk"))
+    viewer = None if ctx.is_admin else ctx.project_id
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
-            " ORDER BY created_at DESC, id DESC", *args)
+        rows = await image_queries.proxy_list(conn, viewer, f)
     page = common.paginate(request, rows, _image_id)
     return common.JSON(common.with_next_link(
         request, {"images": [render(request, r, detail) for r in page]}, "images",
