@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from control_plane.api import common
 from control_plane.api.compute.schemas import flavors as schema
+from control_plane.api.compute.views.flavors import render
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
@@ -25,23 +26,6 @@ _SORT_KEYS = {"created_at", "description", "disabled", "ephemeral_gb", "flavorid
 # Nova's integer ``id`` is the creation order; vcpu_weight is always NULL, so it sorts by id
 _COLUMN = {"ephemeral_gb": "ephemeral", "memory_mb": "ram", "root_gb": "disk",
            "id": "created_at", "vcpu_weight": "created_at"}
-
-
-def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": row["flavorid"], "name": row["name"],
-        "links": common.links(request, "flavors", row["flavorid"]),
-    }
-    if detail:
-        out.update({
-            "ram": row["ram"], "disk": row["disk"], "vcpus": row["vcpus"],
-            "OS-FLV-EXT-DATA:ephemeral": row["ephemeral"],
-            "OS-FLV-DISABLED:disabled": row["disabled"],
-            "swap": row["swap"] or "",
-            "rxtx_factor": row["rxtx_factor"],
-            "os-flavor-access:is_public": row["is_public"],
-        })
-    return out
 
 
 async def find(conn: asyncpg.Connection, flavor_id: str, ctx: RequestContext) -> asyncpg.Record:

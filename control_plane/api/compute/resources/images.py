@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 from starlette.requests import Request
@@ -11,46 +10,11 @@ from starlette.responses import Response
 
 from control_plane.api import common
 from control_plane.api.compute.schemas import images as schema
+from control_plane.api.compute.views.images import STATUS, render
 from control_plane.api.faults import BadRequest, Forbidden, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
 from projections.images import queries as image_queries
-
-_STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
-           "pending_delete": "DELETED", "killed": "ERROR"}
-_PROGRESS = {"active": 100, "queued": 25, "saving": 50}
-
-
-def _glance_url(request: Request) -> str:
-    """The image endpoint (``CONTROL_PLANE_IMAGE_PUBLIC_ENDPOINT``), else Nova's default
-    glance endpoint: http://<glance host>:9292 (the API host here)."""
-    endpoint = common.deps(request).settings.image_public_endpoint
-    if endpoint:
-        return endpoint.rstrip("/")
-    host = request.url.hostname or "localhost"
-    return f"http://[{host}]:9292" if ":" in host else f"http://{host}:9292"
-
-
-def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
-    iid = str(row["id"])
-    links = common.links(request, "images", iid)
-    links.append({"rel": "alternate", "type": "application/vnd.openstack.image",
-                  "href": f"{_glance_url(request)}/images/{iid}"})
-    out: dict[str, Any] = {"id": iid, "name": row["name"], "links": links}
-    if detail:
-        status = _STATUS.get(row["status"], "UNKNOWN")
-        out.update({
-            "status": status, "progress": _PROGRESS.get(row["status"], 0),
-            "minRam": row["min_ram"], "minDisk": row["min_disk"],
-            "metadata": row["metadata"],
-            "created": common.isotime(row["created_at"]),
-            "updated": common.isotime(row["updated_at"]),
-            "OS-EXT-IMG-SIZE:size": row["size"],
-        })
-        if row["server_id"]:
-            out["server"] = {"id": row["server_id"],
-                             "links": common.links(request, "servers", row["server_id"])}
-    return out
 
 
 async def _find(conn: asyncpg.Connection, image_id: str, ctx: RequestContext
@@ -77,7 +41,7 @@ async def _list(request: Request, detail: bool) -> Response:
     q = request.query_params
     f = image_queries.ProxyFilter(name=q.get("name"))
     if "status" in q:
-        f.statuses = [k for k, v in _STATUS.items() if v == q["status"].upper()]
+        f.statuses = [k for k, v in STATUS.items() if v == q["status"].upper()]
     if "server" in q:
         f.server_id = q["server"].rstrip("/").rsplit("/", 1)[-1]
     if "type" in q:
