@@ -132,48 +132,13 @@ views control_plane.access.authentication v_projects
 views control_plane.access.authentication v_revoked_tokens
 views control_plane.access.authentication v_roles
 views control_plane.access.authentication v_users
-views control_plane.api.compute.resources.attach_interfaces v_networks
-views control_plane.api.compute.resources.attach_interfaces v_ports
-views control_plane.api.compute.resources.availability_zones v_hosts
-views control_plane.api.compute.resources.console_auth_tokens v_console_tokens
-views control_plane.api.compute.resources.consoles v_consoles
-views control_plane.api.compute.resources.flavors v_flavors
-views control_plane.api.compute.resources.images v_images
-views control_plane.api.compute.resources.instance_actions v_instance_action_events
-views control_plane.api.compute.resources.instance_actions v_instance_actions
-views control_plane.api.compute.resources.keypairs v_keypairs
-views control_plane.api.compute.resources.limits v_servers
-views control_plane.api.compute.resources.migrations v_migrations
-views control_plane.api.compute.resources.quota_sets v_keypairs
-views control_plane.api.compute.resources.quota_sets v_servers
-views control_plane.api.compute.resources.server_action_router v_servers
-views control_plane.api.compute.resources.servers v_servers
-views control_plane.api.compute.resources.volume_attachments v_volumes
-views control_plane.api.compute.resources.volumes v_volume_snapshots
-views control_plane.api.compute.resources.volumes v_volumes
-views control_plane.api.compute.schemas.volumes v_volumes
 views control_plane.api.identity.resources v_assignments
 views control_plane.api.identity.resources v_projects
 views control_plane.api.identity.resources v_roles
 views control_plane.api.identity.resources v_users
-views control_plane.api.image.resources v_images
-views control_plane.api.metadata.resources v_servers
 views control_plane.bootstrap v_projects
 views control_plane.bootstrap v_roles
 views control_plane.bootstrap v_users
-views control_plane.service.handlers.consoles v_consoles
-views control_plane.service.handlers.hosts v_hosts
-views control_plane.service.handlers.keypairs v_keypairs
-views control_plane.service.handlers.quotas v_servers
-views control_plane.service.handlers.references v_images
-views control_plane.service.handlers.server_actions v_servers
-views control_plane.service.handlers.server_rescue v_servers
-views control_plane.service.handlers.server_snapshot v_images
-views control_plane.service.handlers.server_snapshot v_servers
-views control_plane.service.handlers.servers v_flavors
-views control_plane.service.handlers.servers v_keypairs
-views control_plane.service.handlers.volumes v_volume_snapshots
-views workers.compute.periodic v_servers
 """)
 
 
@@ -190,7 +155,6 @@ def test_no_new_breach_and_none_listed_that_is_gone() -> None:
 # modules over the size limit today, at their size then: they may shrink, never grow
 LONG = {"control_plane/api/identity/resources.py": 612,
         "control_plane/api/openapi.py": 561,
-        "control_plane/api/compute/resources/servers.py": 462,
         "control_plane/domain/commands.py": 715,
         "control_plane/store/eventstore.py": 508,
         "control_plane/store/follower.py": 427,

@@ -9,6 +9,7 @@ import asyncpg
 
 from control_plane.config import Settings
 from control_plane.domain import commands as c
+from projections.servers import queries as server_queries
 
 # setting -> (vm_state, column holding the time it entered that state, command)
 _RULES: tuple[tuple[str, str, str, type[c.ReclaimServer] | type[c.AutoConfirmResize]
@@ -27,11 +28,7 @@ async def due(conn: asyncpg.Connection, hosts: list[str], settings: Settings
         seconds = getattr(settings, setting)
         if seconds <= 0:
             continue
-        rows = await conn.fetch(
-            f"SELECT id::text AS id, host, project_id FROM v_servers WHERE host = ANY($1)"
-            f" AND vm_state = $2 AND task_state IS NULL AND NOT deleted"
-            f" AND {since} <= now() - make_interval(secs => $3) ORDER BY {since} LIMIT 500",
-            hosts, vm_state, float(seconds))
+        rows = await server_queries.idle_since(conn, hosts, vm_state, since, float(seconds))
         out.extend((r["project_id"], command(r["id"], r["host"])) for r in rows)
     return out
 
@@ -39,8 +36,5 @@ async def due(conn: asyncpg.Connection, hosts: list[str], settings: Settings
 async def to_sync(conn: asyncpg.Connection, hosts: list[str]) -> list[tuple[str, str]]:
     """(server id, host) of the servers on ``hosts`` whose power state the power-state
     sync checks: those with no task in progress, in a state with a power expectation."""
-    rows = await conn.fetch(
-        "SELECT id::text AS id, host FROM v_servers WHERE host = ANY($1)"
-        " AND vm_state = ANY($2) AND task_state IS NULL AND NOT deleted ORDER BY id",
-        hosts, ["active", "paused", "stopped"])
+    rows = await server_queries.idle_in_states(conn, hosts, ["active", "paused", "stopped"])
     return [(r["id"], r["host"]) for r in rows]

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from control_plane.api import common
 from control_plane.api.middleware import authenticate
 from control_plane.context import RequestContext
+from projections.images import queries as image_queries
 
 _BASE = {"id", "name", "status", "visibility", "size", "min_ram", "min_disk", "owner",
          "disk_format", "container_format"}
@@ -55,13 +56,6 @@ def render(row: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
-def _visible(ctx: RequestContext, args: list[Any]) -> str:
-    if ctx.is_admin:
-        return "true"
-    args.append(ctx.project_id)
-    return f"(visibility IN ('public', 'community') OR owner = ${len(args)})"
-
-
 async def versions(request: Request) -> Response:
     endpoint = common.deps(request).settings.image_public_endpoint
     root = endpoint.rstrip("/") + "/" if endpoint else f"{request.base_url}image/"
@@ -77,12 +71,7 @@ async def index(request: Request) -> Response:
         return _error(401, "Unauthorized", "The request you have made requires "
                                            "authentication.")
     q = request.query_params
-    args: list[Any] = []
-    where = [_visible(ctx, args)]
-    for key in ("name", "status", "visibility", "owner", "disk_format", "container_format"):
-        if key in q:
-            args.append(q[key])
-            where.append(f"{key} = ${len(args)}")
+    equal = {key: q[key] for key in image_queries.GLANCE_FILTERS if key in q}
     raw_limit = q.get("limit", "25").strip()
     digits = raw_limit.removeprefix("-")
     if not digits.isascii() or not digits.isdigit():
@@ -91,9 +80,8 @@ async def index(request: Request) -> Response:
         return _error(400, "Bad Request", "limit param must be positive")
     limit = min(int(raw_limit), 1000)
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
-            " ORDER BY created_at DESC, id DESC", *args)
+        rows = await image_queries.glance_list(
+            conn, None if ctx.is_admin else ctx.project_id, equal)
     marker = q.get("marker")
     if marker is not None:
         ids = [str(r["id"]) for r in rows]
@@ -121,10 +109,9 @@ async def show(request: Request) -> Response:
         iid = None
     row = None
     if iid is not None:
-        args: list[Any] = [iid]
         async with common.deps(request).pool.acquire() as conn:
-            row = await conn.fetchrow(
-                f"SELECT * FROM v_images WHERE id = $1 AND {_visible(ctx, args)}", *args)
+            row = await image_queries.glance_visible(
+                conn, iid, None if ctx.is_admin else ctx.project_id)
     if row is None:
         return _error(404, "Not Found", f"No image found with ID {image_id}")
     return common.JSON(render(row))

@@ -44,6 +44,7 @@ from control_plane.api import common
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
 from control_plane.domain import errors
+from projections.servers import queries as server_queries
 
 VERSIONS = ("2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30",
             "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14", "latest")
@@ -58,10 +59,6 @@ def sign(secret: str, instance_id: str) -> str:
     return hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
 
 
-_BY_ADDRESS = (
-    "SELECT * FROM v_servers WHERE NOT deleted AND EXISTS (SELECT 1 FROM"
-    " jsonb_each(addresses) n, jsonb_array_elements(n.value) a"
-    " WHERE a->>'addr' = $1 AND a->>'OS-EXT-IPS:type' = 'fixed')")
 UNKNOWN = "Not Found: the caller is not a known instance"
 
 
@@ -78,8 +75,7 @@ async def _signed(request: Request, conn: asyncpg.Connection, secret: str, insta
         server_id = uuid.UUID(instance_id)
     except ValueError:
         return _text(UNKNOWN, 404)
-    row = await conn.fetchrow("SELECT * FROM v_servers WHERE id = $1 AND NOT deleted",
-                              server_id)
+    row = await server_queries.live(conn, server_id)
     if row is None or row["project_id"] != tenant:
         return _text(UNKNOWN, 404)
     return row
@@ -105,7 +101,7 @@ async def _instance(request: Request, conn: asyncpg.Connection) -> asyncpg.Recor
     address = _trusted_source(request)
     if address is None:
         return _text(UNKNOWN, 404)
-    row = await conn.fetchrow(_BY_ADDRESS, address)
+    row = await server_queries.live_at_address(conn, address)
     return _text(UNKNOWN, 404) if row is None else row
 
 

@@ -25,6 +25,7 @@ from control_plane.service import compute_rpc
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.servers import load_visible
 from control_plane.service.uow import UnitOfWork
+from projections.consoles import queries as console_queries
 
 # what Nova strips from console output (control characters but tab and newline)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
@@ -112,9 +113,7 @@ async def delete_console(deps: Deps, cmd: c.DeleteConsole, ctx: RequestContext) 
     async def work(uow: UnitOfWork) -> None:
         await load_visible(uow, cmd.server_id, ctx)
         async with deps.pool.acquire() as conn:
-            known = await conn.fetchval(
-                "SELECT 1 FROM v_consoles WHERE id = $1 AND instance_uuid::text = $2",
-                cmd.console_id, cmd.server_id)
+            known = await console_queries.exists(conn, cmd.console_id, cmd.server_id)
         xvp = await uow.get(XvpConsole, _console_stream(cmd.server_id))
         if not known or xvp is None or not xvp.open:
             raise NotFound(f"Console {cmd.console_id} could not be found.")

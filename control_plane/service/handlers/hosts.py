@@ -18,6 +18,7 @@ from control_plane.service.deps import Deps
 from control_plane.service.handlers import networks
 from control_plane.service.handlers.quotas import settle
 from control_plane.service.uow import UnitOfWork
+from projections.hosts import queries as host_queries
 
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 
@@ -73,8 +74,7 @@ async def load_hosts(deps: Deps, uow: UnitOfWork, exclude: str | None = None
                      ) -> list[ComputeHost]:
     """Every registered compute host (but ``exclude``), as aggregates: their claims decide."""
     async with deps.pool.acquire() as conn:
-        names = [r["host"] for r in await conn.fetch(
-            "SELECT host FROM v_hosts WHERE host IS DISTINCT FROM $1 ORDER BY host", exclude)]
+        names = await host_queries.names(conn, exclude)
     return list((await uow.get_many(ComputeHost, [host_stream_id(n) for n in names])).values())
 
 

@@ -13,6 +13,7 @@ from control_plane.domain.keypairs.aggregate import Keypair
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id
 from control_plane.service.deps import Deps
 from control_plane.service.uow import UnitOfWork
+from projections.keypairs import queries as keypair_queries
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,7 @@ async def create_keypair(deps: Deps, cmd: c.CreateKeypair, ctx: RequestContext
     limit = deps.settings.quotas["key_pairs"]
     if limit >= 0:
         async with deps.pool.acquire() as conn:
-            used = await conn.fetchval("SELECT count(*) FROM v_keypairs WHERE user_id = $1",
-                                       cmd.user_id)
+            used = await keypair_queries.count_of_user(conn, cmd.user_id)
         if used >= limit:
             raise QuotaExceeded("Quota exceeded, too many key pairs.")
     private_key = None

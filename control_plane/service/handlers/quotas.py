@@ -3,7 +3,7 @@
 ``project_usage`` loads a project's usage stream into the unit of work, opening it
 (expected version 0) when the project has none yet: databases from before usage
 streams hold servers but no stream, so the opener seeds it from the project's live
-servers in ``v_servers`` (an inline projection, so it includes every server event
+servers in the servers view (an inline projection, so it includes every server event
 already appended). Two racing openers both append at version 0; one clashes and
 retries on the stream the other opened.
 
@@ -27,6 +27,7 @@ from control_plane.domain.quotas.usage import (
 from control_plane.domain.servers import resize
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.uow import UnitOfWork
+from projections.servers import queries as server_queries
 
 # events after which a server holds something else than before
 _SETTLING = frozenset({Server.Deleted.TOPIC, resize.ResizeFailed.TOPIC,
@@ -35,9 +36,7 @@ _SETTLING = frozenset({Server.Deleted.TOPIC, resize.ResizeFailed.TOPIC,
 
 async def _seed(uow: UnitOfWork, project_id: str) -> dict[str, Holding]:
     async with uow.store.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT id::text AS id, flavor, resize FROM v_servers"
-            " WHERE project_id = $1 AND NOT deleted", project_id)
+        rows = await server_queries.holdings(conn, project_id)
     seed = {}
     for row in rows:
         pending = row["resize"] or {}

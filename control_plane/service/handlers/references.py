@@ -26,6 +26,7 @@ from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID, Network
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.volumes.aggregate import Volume, VolumeSnapshot
 from control_plane.service.uow import UnitOfWork
+from projections.images import queries as image_queries
 
 # Nova's answer to a create naming an image it cannot get (ImageNotFound)
 IMAGE_NOT_FOUND = "Can not find requested image"
@@ -40,10 +41,8 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 async def visible_image(conn: asyncpg.Connection, image_id: uuid.UUID, ctx: RequestContext
                         ) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT id, status, min_ram, min_disk FROM v_images WHERE id = $1"
-        " AND ($3 OR visibility IN ('public', 'community') OR owner = $2)",
-        image_id, ctx.project_id, ctx.is_admin)
+    return await image_queries.glance_visible(
+        conn, image_id, None if ctx.is_admin else ctx.project_id)
 
 
 async def check_image(conn: asyncpg.Connection, image_ref: str, flavor: dict[str, Any],

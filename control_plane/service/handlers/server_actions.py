@@ -14,6 +14,7 @@ from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import check_image
 from control_plane.service.handlers.servers import act_on_server, load_visible
 from control_plane.service.uow import UnitOfWork
+from projections.servers import queries as server_queries
 
 
 async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestContext) -> None:
@@ -48,8 +49,7 @@ async def request_action(deps: Deps, cmd: c.RequestServerAction, ctx: RequestCon
 
 async def rebuild(deps: Deps, cmd: c.RebuildServer, ctx: RequestContext) -> None:
     async with deps.pool.acquire() as conn:
-        server_row = await conn.fetchrow(
-            "SELECT flavor, project_id FROM v_servers WHERE id::text = $1", cmd.server_id)
+        server_row = await server_queries.flavor_and_owner(conn, cmd.server_id)
         image_ref = cmd.image_ref
         # (a server the caller may not see is refused with a 404 below)
         if server_row is not None and (ctx.is_admin or server_row["project_id"] == ctx.project_id):

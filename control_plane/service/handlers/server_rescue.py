@@ -10,14 +10,14 @@ from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import check_image
 from control_plane.service.handlers.servers import act_on_server, load_visible
 from control_plane.service.uow import UnitOfWork
+from projections.servers import queries as server_queries
 
 
 async def request_rescue(deps: Deps, cmd: c.RescueServer, ctx: RequestContext) -> None:
     image_ref = ""
     if cmd.rescue_image_ref:
         async with deps.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT flavor, project_id FROM v_servers WHERE id::text = $1", cmd.server_id)
+            row = await server_queries.flavor_and_owner(conn, cmd.server_id)
             if row is not None and (ctx.is_admin or row["project_id"] == ctx.project_id):
                 image_ref = await check_image(conn, cmd.rescue_image_ref, row["flavor"], ctx,
                                               missing="Image {id} could not be found.")

@@ -15,16 +15,16 @@ from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.servers import load_visible
 from control_plane.service.uow import UnitOfWork
+from projections.images import queries as image_queries
+from projections.servers import queries as server_queries
 
 
 async def base_image(deps: Deps, server_id: str) -> asyncpg.Record | None:
     """The catalog row of the image the server was booted from (a snapshot inherits its
     properties, as Nova's do: kernel_id, ramdisk_id, os_command_line, ...)."""
     async with deps.pool.acquire() as conn:
-        row: asyncpg.Record | None = await conn.fetchrow(
-            "SELECT i.* FROM v_servers s JOIN v_images i ON i.id::text = s.image_ref"
-            " WHERE s.id::text = $1", server_id)
-    return row
+        image_ref = await server_queries.image_ref(conn, server_id)
+        return None if image_ref is None else await image_queries.by_id(conn, image_ref)
 
 
 async def create_image(deps: Deps, cmd: c.CreateServerImage, ctx: RequestContext) -> str:
@@ -58,17 +58,13 @@ async def create_image(deps: Deps, cmd: c.CreateServerImage, ctx: RequestContext
 
 async def finish_image(deps: Deps, cmd: c.FinishServerImage, ctx: RequestContext) -> None:
     async with deps.pool.acquire() as conn:
-        image = await conn.fetchrow("SELECT metadata FROM v_images WHERE id::text = $1",
-                                    cmd.image_id)
+        image = await image_queries.by_id(conn, cmd.image_id)
         backups: list[str] = []
         if image is not None and image["metadata"].get("image_type") == "backup":
             rotation = int(image["metadata"].get("rotation") or 0)
-            rows = await conn.fetch(
-                "SELECT id FROM v_images WHERE server_id = $1 AND id::text <> $2"
-                " AND metadata->>'image_type' = 'backup' AND metadata->>'backup_type' = $3"
-                " ORDER BY created_at DESC, id DESC", cmd.server_id, cmd.image_id,
-                image["metadata"].get("backup_type", ""))
-            backups = [str(r["id"]) for r in rows][max(rotation - 1, 0):]
+            rows = await image_queries.older_backups(
+                conn, cmd.server_id, cmd.image_id, image["metadata"].get("backup_type", ""))
+            backups = rows[max(rotation - 1, 0):]
 
     async def work(uow: UnitOfWork) -> None:
         stamp = now()

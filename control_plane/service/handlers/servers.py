@@ -26,6 +26,8 @@ from control_plane.service.handlers.references import (
     check_requested_networks,
 )
 from control_plane.service.uow import UnitOfWork
+from projections.flavors import queries as flavor_queries
+from projections.keypairs import queries as keypair_queries
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def hostname_for(name: str) -> str:
 async def flavor_for(conn: asyncpg.Connection, flavor_ref: str, ctx: RequestContext
                       ) -> dict[str, Any]:
     ref = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
-    row = await conn.fetchrow("SELECT * FROM v_flavors WHERE flavorid = $1", ref)
+    row = await flavor_queries.by_id(conn, ref)
     if row is None or not (row["is_public"] or ctx.is_admin or ctx.project_id in row["projects"]):
         raise BadRequest("Invalid flavorRef provided.")
     if row["disabled"]:
@@ -61,10 +63,7 @@ async def create_servers(deps: Deps, cmd: c.CreateServers, ctx: RequestContext
         image_ref = await check_image(conn, cmd.image_ref, flavor, ctx)
         key_data = None
         if cmd.key_name is not None:
-            key_data = await conn.fetchval(
-                "SELECT public_key FROM v_keypairs WHERE user_id = $1 AND name = $2",
-                ctx.user_id, cmd.key_name,
-            )
+            key_data = await keypair_queries.public_key(conn, ctx.user_id, cmd.key_name)
             if key_data is None:
                 raise BadRequest("Invalid key_name provided.")
     await check_block_devices(deps.unit_of_work(), cmd.block_devices, ctx)

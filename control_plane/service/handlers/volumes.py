@@ -20,6 +20,7 @@ from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import load_snapshot, load_volume
 from control_plane.service.handlers.servers import load_visible
 from control_plane.service.uow import UnitOfWork
+from projections.volumes import queries as volume_queries
 
 # -- volumes and snapshots ---------------------------------------------------------------
 
@@ -53,8 +54,7 @@ async def delete_volume(deps: Deps, cmd: c.DeleteVolume, ctx: RequestContext) ->
     async def work(uow: UnitOfWork) -> None:
         volume = await load_volume(uow, cmd.volume_id, ctx)
         async with deps.pool.acquire() as conn:
-            snapshots = await conn.fetchval(
-                "SELECT count(*) FROM v_volume_snapshots WHERE volume_id = $1", volume.id)
+            snapshots = await volume_queries.snapshot_count(conn, volume.id)
         volume.delete(snapshots, now())
         await uow.commit(ctx.metadata())
 

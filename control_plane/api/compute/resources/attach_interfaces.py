@@ -20,9 +20,7 @@ from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import attach_interfaces as schema
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.domain import commands as c
-
-_SELECT = ("SELECT p.id, p.server_id, p.mac, p.fixed_ips, p.status, p.network_id,"
-           " n.subnet_id FROM v_ports p JOIN v_networks n ON n.id = p.network_id ")
+from projections.networks import queries as network_queries
 
 
 def render(row: asyncpg.Record) -> dict[str, Any]:
@@ -33,9 +31,7 @@ def render(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def server_ports(conn: asyncpg.Connection, server_id: str) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
-        _SELECT + "WHERE p.server_id = $1 ORDER BY p.position, p.id", uuid.UUID(server_id))
-    return rows
+    return await network_queries.server_ports(conn, uuid.UUID(server_id))
 
 
 async def index(request: Request) -> Response:
@@ -52,7 +48,7 @@ async def _port(request: Request, server_id: str, port_id: str) -> dict[str, Any
     except ValueError:
         raise NotFound(f"Port id {port_id} could not be found.") from None
     async with common.deps(request).pool.acquire() as conn:
-        row = await conn.fetchrow(_SELECT + "WHERE p.id = $1", key)
+        row = await network_queries.port(conn, key)
     if row is None:
         raise NotFound(f"Port id {port_id} could not be found.")
     if str(row["server_id"]) != server_id:

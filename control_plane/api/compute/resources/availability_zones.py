@@ -8,13 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.api import common
+from projections.hosts import queries as host_queries
 
 
 async def _zones(request: Request) -> dict[str, list[Any]]:
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT availability_zone, host, updated_at FROM v_hosts"
-            " ORDER BY availability_zone, host")
+        rows = await host_queries.zones(conn)
     zones: dict[str, list[Any]] = {}
     for r in rows:
         zones.setdefault(r["availability_zone"], []).append(r)

@@ -14,6 +14,7 @@ from control_plane.api import common
 from control_plane.api.faults import BadRequest, NotFound, Unauthorized
 from control_plane.context import now
 from control_plane.domain.consoles.aggregate import token_hash
+from projections.consoles import queries as console_queries
 
 
 async def show(request: Request) -> Response:
@@ -21,9 +22,7 @@ async def show(request: Request) -> Response:
     if not token:
         raise BadRequest("token not provided")
     async with common.deps(request).pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT * FROM v_console_tokens WHERE token_hash = $1 AND expires_at > $2",
-            token_hash(token), now())
+        row = await console_queries.live_token(conn, token_hash(token), now())
     if row is None:
         raise NotFound("Token not found")
     if row["console_type"] != "rdp-html5":

@@ -12,9 +12,11 @@ from starlette.responses import Response
 from control_plane.access.tokens import unseal
 from control_plane.api import common
 from control_plane.api.compute.resources import servers
+from control_plane.api.compute.views import servers as server_views
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from projections.consoles import queries as console_queries
 
 
 def _console_id(request: Request) -> int:
@@ -32,9 +34,7 @@ async def _console(request: Request, ctx: RequestContext) -> asyncpg.Record:
     server_id = await servers.visible_server_id(request, ctx)
     console_id = _console_id(request)
     async with common.deps(request).pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT * FROM v_consoles WHERE id = $1 AND instance_uuid = $2",
-            console_id, server_id)
+        row = await console_queries.console(conn, console_id, server_id)
     if row is None:
         raise NotFound(f"Console {console_id} could not be found.")
     return row
@@ -44,9 +44,7 @@ async def index(request: Request) -> Response:
     ctx = common.context(request)
     server_id = await servers.visible_server_id(request, ctx)
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT id, console_type FROM v_consoles WHERE instance_uuid = $1 ORDER BY id",
-            server_id)
+        rows = await console_queries.of_server(conn, server_id)
     return common.JSON({"consoles": [
         {"console": {"console_type": r["console_type"], "id": r["id"]}} for r in rows]})
 
@@ -62,7 +60,7 @@ async def show(request: Request) -> Response:
     row = await _console(request, ctx)
     return common.JSON({"console": {
         "console_type": row["console_type"], "host": row["host"], "id": row["id"],
-        "instance_name": servers._instance_name(row["instance_uuid"]),
+        "instance_name": server_views.instance_name(row["instance_uuid"]),
         "password": unseal(row["password"]) or "", "port": row["port"]}})
 
 

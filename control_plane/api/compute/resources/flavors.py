@@ -10,9 +10,11 @@ from starlette.responses import Response
 
 from control_plane.api import common
 from control_plane.api.compute.schemas import flavors as schema
+from control_plane.api.compute.views.flavors import render
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from projections.flavors import queries as flavor_queries
 
 ACTION_RULES = {
     "addTenantAccess": "os_compute_api:os-flavor-access:add_tenant_access",
@@ -26,34 +28,9 @@ _COLUMN = {"ephemeral_gb": "ephemeral", "memory_mb": "ram", "root_gb": "disk",
            "id": "created_at", "vcpu_weight": "created_at"}
 
 
-def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": row["flavorid"], "name": row["name"],
-        "links": common.links(request, "flavors", row["flavorid"]),
-    }
-    if detail:
-        out.update({
-            "ram": row["ram"], "disk": row["disk"], "vcpus": row["vcpus"],
-            "OS-FLV-EXT-DATA:ephemeral": row["ephemeral"],
-            "OS-FLV-DISABLED:disabled": row["disabled"],
-            "swap": row["swap"] or "",
-            "rxtx_factor": row["rxtx_factor"],
-            "os-flavor-access:is_public": row["is_public"],
-        })
-    return out
-
-
-def _visible_clause(ctx: RequestContext, args: list[Any]) -> str:
-    if ctx.is_admin:
-        return "true"
-    args.append(ctx.project_id)
-    return f"(is_public OR ${len(args)} = any(projects))"
-
-
 async def find(conn: asyncpg.Connection, flavor_id: str, ctx: RequestContext) -> asyncpg.Record:
-    args: list[Any] = [flavor_id]
-    row = await conn.fetchrow(
-        f"SELECT * FROM v_flavors WHERE flavorid = $1 AND {_visible_clause(ctx, args)}", *args)
+    row = await flavor_queries.visible(conn, flavor_id,
+                                       None if ctx.is_admin else ctx.project_id)
     if row is None:
         raise NotFound(f"Flavor {flavor_id} could not be found.")
     return row
@@ -68,8 +45,7 @@ def _int_filter(request: Request, name: str, label: str) -> int | None:
 async def _list(request: Request, detail: bool) -> Response:
     ctx = common.context(request)
     q = request.query_params
-    args: list[Any] = []
-    where = []
+    f = flavor_queries.Filter()
     raw_public = q.get("is_public")
     if ctx.is_admin:
         if raw_public is None:
@@ -83,31 +59,23 @@ async def _list(request: Request, detail: bool) -> Response:
         else:
             raise BadRequest(f"Invalid is_public filter [{raw_public}]")
         if is_public is True:
-            args.append(ctx.project_id)
-            where.append(f"(is_public OR ${len(args)} = any(projects))")
+            f.accessible_to = ctx.project_id
         elif is_public is False:
-            where.append("NOT is_public")
+            f.private_only = True
     else:
-        where.append(_visible_clause(ctx, args))
-        where.append("NOT disabled")
-    for name, col in (("minRam", "ram"), ("minDisk", "disk")):
-        value = _int_filter(request, name, "min_ram" if name == "minRam" else name)
-        if value is not None:
-            args.append(value)
-            where.append(f"{col} >= ${len(args)}")
+        f.accessible_to = ctx.project_id
+        f.enabled_only = True
+    f.min_ram = _int_filter(request, "minRam", "min_ram")
+    f.min_disk = _int_filter(request, "minDisk", "minDisk")
     sort_key = q.get("sort_key", "flavorid")
     if sort_key not in _SORT_KEYS:
         raise BadRequest("Invalid sort_key provided")
     sort_dir = q.get("sort_dir", "asc").lower()
     if sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_dir provided")
-    col = _COLUMN.get(sort_key, sort_key)
     # flavorid is a string column in Nova, so "42" sorts before "5"; ``id`` breaks ties
-    order = f"{col} {sort_dir}, created_at {sort_dir}"
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM v_flavors WHERE {' AND '.join(where) or 'true'} ORDER BY {order}",
-            *args)
+        rows = await flavor_queries.page(conn, f, _COLUMN.get(sort_key, sort_key), sort_dir)
     page = common.paginate(request, rows, _flavor_id)
     return common.JSON(common.with_next_link(
         request, {"flavors": [render(request, r, detail) for r in page]}, "flavors",

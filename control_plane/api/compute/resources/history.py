@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from control_plane.api import common
 from control_plane.api.compute.resources.history_timeline import page
-from control_plane.api.compute.resources.servers import host_id
+from control_plane.api.compute.views.servers import host_id
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.domain.servers import volume_attachments as server_volumes
 from control_plane.ops import history

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 from starlette.requests import Request
@@ -11,53 +10,11 @@ from starlette.responses import Response
 
 from control_plane.api import common
 from control_plane.api.compute.schemas import images as schema
+from control_plane.api.compute.views.images import STATUS, render
 from control_plane.api.faults import BadRequest, Forbidden, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
-
-_STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
-           "pending_delete": "DELETED", "killed": "ERROR"}
-_PROGRESS = {"active": 100, "queued": 25, "saving": 50}
-
-
-def _glance_url(request: Request) -> str:
-    """The image endpoint (``CONTROL_PLANE_IMAGE_PUBLIC_ENDPOINT``), else Nova's default
-    glance endpoint: http://<glance host>:9292 (the API host here)."""
-    endpoint = common.deps(request).settings.image_public_endpoint
-    if endpoint:
-        return endpoint.rstrip("/")
-    host = request.url.hostname or "localhost"
-    return f"http://[{host}]:9292" if ":" in host else f"http://{host}:9292"
-
-
-def render(request: Request, row: asyncpg.Record, detail: bool = True) -> dict[str, Any]:
-    iid = str(row["id"])
-    links = common.links(request, "images", iid)
-    links.append({"rel": "alternate", "type": "application/vnd.openstack.image",
-                  "href": f"{_glance_url(request)}/images/{iid}"})
-    out: dict[str, Any] = {"id": iid, "name": row["name"], "links": links}
-    if detail:
-        status = _STATUS.get(row["status"], "UNKNOWN")
-        out.update({
-            "status": status, "progress": _PROGRESS.get(row["status"], 0),
-            "minRam": row["min_ram"], "minDisk": row["min_disk"],
-            "metadata": row["metadata"],
-            "created": common.isotime(row["created_at"]),
-            "updated": common.isotime(row["updated_at"]),
-            "OS-EXT-IMG-SIZE:size": row["size"],
-        })
-        if row["server_id"]:
-            out["server"] = {"id": row["server_id"],
-                             "links": common.links(request, "servers", row["server_id"])}
-    return out
-
-
-def _visible(ctx: RequestContext, args: list[Any]) -> str:
-    """Glance shows a private image only to its owner (and to admins)."""
-    if ctx.is_admin:
-        return "true"
-    args.append(ctx.project_id)
-    return f"(visibility <> 'private' OR owner = ${len(args)})"
+from projections.images import queries as image_queries
 
 
 async def _find(conn: asyncpg.Connection, image_id: str, ctx: RequestContext
@@ -66,9 +23,8 @@ async def _find(conn: asyncpg.Connection, image_id: str, ctx: RequestContext
         iid = uuid.UUID(image_id)
     except ValueError:
         raise NotFound("Image not found.") from None
-    args: list[Any] = [iid]
-    row = await conn.fetchrow(f"SELECT * FROM v_images WHERE id = $1 AND {_visible(ctx, args)}",
-                              *args)
+    # Glance shows a private image only to its owner (and to admins)
+    row = await image_queries.proxy_visible(conn, iid, None if ctx.is_admin else ctx.project_id)
     if row is None:
         raise NotFound("Image not found.")
     return row
@@ -83,35 +39,23 @@ def _check_owner(ctx: RequestContext, row: asyncpg.Record, message: str) -> None
 async def _list(request: Request, detail: bool) -> Response:
     ctx = common.context(request)
     q = request.query_params
-    args: list[Any] = []
-    where: list[str] = [_visible(ctx, args)]
-    if "name" in q:
-        args.append(q["name"])
-        where.append(f"name = ${len(args)}")
+    f = image_queries.ProxyFilter(name=q.get("name"))
     if "status" in q:
-        wanted = [k for k, v in _STATUS.items() if v == q["status"].upper()]
-        args.append(wanted)
-        where.append(f"status = any(${len(args)}::text[])")
+        f.statuses = [k for k, v in STATUS.items() if v == q["status"].upper()]
     if "server" in q:
-        args.append(q["server"].rstrip("/").rsplit("/", 1)[-1])
-        where.append(f"server_id = ${len(args)}")
+        f.server_id = q["server"].rstrip("/").rsplit("/", 1)[-1]
     if "type" in q:
         kind = q["type"].lower()
         if kind in ("snapshot", "backup"):
-            args.append(kind)
-            where.append(f"metadata->>'image_type' = ${len(args)}")
+            f.image_type = kind
     if "changes-since" in q:
-        args.append(common.parse_changes_since(q["changes-since"]))
-        where.append(f"updated_at >= ${len(args)}")
-    for name, col in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        value = common.int_param(request, name, message=f"Invalid {name} filter [{q.get(name)}]")
-        if value is not None:
-            args.append(value)
-            where.append(f"{col} >= ${len(args)}")
+        f.changes_since = common.parse_changes_since(q["changes-since"])
+    f.min_ram, f.min_disk = (
+        common.int_param(request, name, message=f"Invalid {name} filter [{q.get(name)}]")
+        for name in ("minRam", "minDisk"))
+    viewer = None if ctx.is_admin else ctx.project_id
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM v_images WHERE {' AND '.join(where)}"
-            " ORDER BY created_at DESC, id DESC", *args)
+        rows = await image_queries.proxy_list(conn, viewer, f)
     page = common.paginate(request, rows, _image_id)
     return common.JSON(common.with_next_link(
         request, {"images": [render(request, r, detail) for r in page]}, "images",

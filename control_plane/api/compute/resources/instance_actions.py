@@ -11,6 +11,7 @@ from starlette.responses import Response
 from control_plane.api import common
 from control_plane.api.compute.resources.servers import visible_server
 from control_plane.api.faults import NotFound
+from projections.instance_actions import queries as action_queries
 
 
 def _action(row: asyncpg.Record) -> dict[str, Any]:
@@ -32,9 +33,7 @@ async def index(request: Request) -> Response:
     ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
         sid = (await visible_server(conn, request.path_params["server_id"], ctx))["id"]
-        rows = await conn.fetch(
-            "SELECT * FROM v_instance_actions WHERE instance_uuid = $1"
-            " ORDER BY start_time DESC, id DESC", sid)
+        rows = await action_queries.of_server(conn, sid)
     return common.JSON({"instanceActions": [_action(r) for r in rows]})
 
 
@@ -44,14 +43,10 @@ async def show(request: Request) -> Response:
     show_events = common.allowed(request, ctx, "os_compute_api:os-instance-actions:events")
     async with common.deps(request).pool.acquire() as conn:
         sid = (await visible_server(conn, request.path_params["server_id"], ctx))["id"]
-        row = await conn.fetchrow(
-            "SELECT * FROM v_instance_actions WHERE instance_uuid = $1 AND request_id = $2"
-            " ORDER BY id DESC LIMIT 1", sid, request_id)
+        row = await action_queries.by_request(conn, sid, request_id)
         if row is None:
             raise NotFound(f"Action {request_id} not found")
-        events = await conn.fetch(
-            "SELECT * FROM v_instance_action_events WHERE action_id = $1 ORDER BY seq DESC",
-            row["id"]) if show_events else []
+        events = await action_queries.events(conn, row["id"]) if show_events else []
     action = _action(row)
     if show_events:  # the events of an action are for admins by Nova's default policy
         action["events"] = [{

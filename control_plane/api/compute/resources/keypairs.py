@@ -14,6 +14,7 @@ from control_plane.api.compute.schemas import keypairs as schema
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from projections.keypairs import queries as keypair_queries
 
 _SAFE_NAME = re.compile(r"^[a-zA-Z0-9 _-]+$")
 
@@ -39,8 +40,7 @@ async def index(request: Request) -> Response:
     ctx = common.context(request)
     user_id = _user(request, ctx, "os_compute_api:os-keypairs:index")
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch("SELECT * FROM v_keypairs WHERE user_id = $1 ORDER BY name",
-                                user_id)
+        rows = await keypair_queries.of_user(conn, user_id)
     return common.JSON({"keypairs": [{"keypair": _summary(request, r)} for r in rows]})
 
 
@@ -49,8 +49,7 @@ async def show(request: Request) -> Response:
     user_id = _user(request, ctx, "os_compute_api:os-keypairs:show")
     name = request.path_params["name"]
     async with common.deps(request).pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM v_keypairs WHERE user_id = $1 AND name = $2",
-                                  user_id, name)
+        row = await keypair_queries.named(conn, user_id, name)
     if row is None:
         raise NotFound(f"Keypair {name} not found for user {user_id}")
     out = _summary(request, row)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.api import common
+from projections.servers import queries as server_queries
 
 
 async def show(request: Request) -> Response:
@@ -18,10 +19,7 @@ async def show(request: Request) -> Response:
                          {"project_id": project_id})
     q = common.deps(request).settings.quotas
     async with common.deps(request).pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT count(*) AS n, coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
-            " coalesce(sum((flavor->>'ram')::int), 0) AS ram"
-            " FROM v_servers WHERE project_id = $1 AND NOT deleted", project_id)
+        row = await server_queries.usage(conn, project_id)
     absolute = {
         "maxImageMeta": q["metadata_items"],
         "maxPersonality": q["injected_files"],

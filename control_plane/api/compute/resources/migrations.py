@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.api import common
+from projections.migrations import queries as migration_queries
 
 MR = "os_compute_api:os-migrations:"
 _HOST_FIELDS = ("dest_compute", "dest_host", "dest_node", "source_compute", "source_node")
@@ -40,30 +41,17 @@ def render(row: asyncpg.Record, with_hosts: bool) -> dict[str, Any]:
 async def index(request: Request) -> Response:
     ctx = common.context(request)
     q = request.query_params
-    where: list[str] = []
-    args: list[Any] = []
-
-    def add(sql: str, value: Any) -> None:
-        args.append(value)
-        where.append(sql.format(f"${len(args)}"))
-
+    f = migration_queries.Filter(
+        host=q.get("host") or None, source_compute=q.get("source_compute") or None,
+        status=q.get("status") or None, migration_type=q.get("migration_type") or None)
     if not common.allowed(request, ctx, MR + "index:all_projects"):
-        add("project_id = {}", ctx.project_id)
-    if q.get("host"):
-        add("(source_compute = {0} OR dest_compute = {0})", q["host"])
-    if q.get("source_compute"):
-        add("source_compute = {}", q["source_compute"])
-    if q.get("status"):
-        add("status = {}", q["status"])
-    if q.get("migration_type"):
-        add("migration_type = {}", q["migration_type"])
+        f.project_id = ctx.project_id
     if q.get("instance_uuid"):
         try:
-            add("instance_uuid = {}", uuid.UUID(q["instance_uuid"]))
+            f.instance_uuid = uuid.UUID(q["instance_uuid"])
         except ValueError:
             return common.JSON({"migrations": []})
-    sql = "SELECT * FROM v_migrations" + (" WHERE " + " AND ".join(where) if where else "")
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(sql + " ORDER BY created_at DESC, id DESC", *args)
+        rows = await migration_queries.matching(conn, f)
     with_hosts = common.allowed(request, ctx, MR + "index:host")
     return common.JSON({"migrations": [render(r, with_hosts) for r in rows]})

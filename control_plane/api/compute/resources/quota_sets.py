@@ -8,6 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.api import common
+from projections.keypairs import queries as keypair_queries
+from projections.servers import queries as server_queries
 
 # the quota names shown at microversions 2.1-2.35, in Nova's order
 NAMES = ("cores", "fixed_ips", "floating_ips", "injected_file_content_bytes",
@@ -23,14 +25,8 @@ def _limits(request: Request) -> dict[str, int]:
 
 async def _usage(request: Request, project_id: str, user_id: str | None) -> dict[str, int]:
     async with common.deps(request).pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT count(*) AS n, coalesce(sum((flavor->>'vcpus')::int), 0) AS cores,"
-            " coalesce(sum((flavor->>'ram')::int), 0) AS ram FROM v_servers"
-            " WHERE project_id = $1 AND NOT deleted AND ($2::text IS NULL OR user_id = $2)",
-            project_id, user_id)
-        keypairs = await conn.fetchval(
-            "SELECT count(*) FROM v_keypairs WHERE ($1::text IS NULL AND project_id = $2)"
-            " OR user_id = $1", user_id, project_id)
+        row = await server_queries.usage(conn, project_id, user_id)
+        keypairs = await keypair_queries.count_held(conn, project_id, user_id)
     used = dict.fromkeys(NAMES, 0)
     used.update(instances=row["n"], cores=row["cores"], ram=row["ram"], key_pairs=keypairs)
     return used

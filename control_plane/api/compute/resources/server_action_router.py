@@ -19,10 +19,12 @@ from control_plane.access.passwords import generate_password
 from control_plane.api import common
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import server_actions as schema
+from control_plane.api.compute.views import servers as server_views
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
 from control_plane.service.handlers.servers import hostname_for
+from projections.servers import queries as server_queries
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
 
@@ -75,8 +77,7 @@ async def _unlock(request: Request, ctx: RequestContext, server_id: str, args: A
                   ) -> Response:
     """Unlocking a server an admin locked takes the unlock_override rule."""
     async with common.deps(request).pool.acquire() as conn:
-        locked_by = await conn.fetchval(
-            "SELECT locked_by FROM v_servers WHERE id::text = $1", server_id)
+        locked_by = await server_queries.locked_by(conn, server_id)
     if locked_by == "admin":
         common.authorize(request, ctx, "os_compute_api:os-lock-server:unlock:unlock_override")
     await common.bus(request).handle(c.RequestServerAction(server_id, "unlock"), ctx)
@@ -102,7 +103,7 @@ async def _rebuild(request: Request, ctx: RequestContext, server_id: str, body: 
                                                      password, files), ctx)
     async with common.deps(request).pool.acquire() as conn:
         row = await servers.visible_server(conn, server_id, ctx)
-    view = servers.render_detail(servers.View.of(request, ctx), row, full=False)
+    view = server_views.render_detail(server_views.View.of(request, ctx), row, full=False)
     view["adminPass"] = password
     return common.JSON({"server": view}, status_code=202)
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
-import hashlib
 import ipaddress
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -19,11 +16,12 @@ from starlette.responses import Response
 from control_plane.access.passwords import generate_password
 from control_plane.api import common
 from control_plane.api.compute.schemas import servers as schema
+from control_plane.api.compute.views.servers import View, render_brief, render_detail
 from control_plane.api.faults import BadRequest, Forbidden, NotFound, QuotaExceeded
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from projections.servers import queries
 
-_PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
 _SORT_KEYS = {
     "created_at": "created_at", "updated_at": "updated_at", "display_name": "name",
     "uuid": "id", "vm_state": "vm_state", "task_state": "task_state",
@@ -34,144 +32,13 @@ _SORT_KEYS = {
 }
 
 
-def host_id(project_id: str, host: str | None) -> str:
-    if not host:
-        return ""
-    return hashlib.sha224((project_id + host).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class View:
-    """What rendering depends on besides the row, worked out once per request."""
-
-    root: str
-    prefix: str
-    admin: bool
-    v23: bool
-    v29: bool
-
-    @classmethod
-    def of(cls, request: Request, ctx: RequestContext) -> View:
-        project = request.path_params.get("project_id")
-        return cls(common.base_url(request), f"{project}/" if project else "", ctx.is_admin,
-                   common.is_supported(request, "2.3"), common.is_supported(request, "2.9"))
-
-
-def _time(value: dt.datetime) -> str:
-    """Nova's created/updated format, e.g. 2026-01-01T12:00:00Z (the view stores UTC)."""
-    return value.astimezone(dt.UTC).isoformat()[:19] + "Z"
-
-
-def render_detail(view: View, row: asyncpg.Record, full: bool = True) -> dict[str, Any]:
-    """A server as show and detail give it; ``full=False`` is the update response's view."""
-    sid = str(row["id"])
-    root, prefix = view.root, view.prefix
-    flavor_id = row["flavor"]["id"]
-    image_ref = row["image_ref"]
-    status = row["status"]
-    out: dict[str, Any] = {
-        "id": sid,
-        "name": row["name"],
-        "status": status,
-        "tenant_id": row["project_id"],
-        "user_id": row["user_id"],
-        "metadata": row["metadata"],
-        "hostId": host_id(row["project_id"], row["host"]),
-        "image": {"id": image_ref, "links": [
-            {"rel": "bookmark", "href": f"{root}{prefix}images/{image_ref}"}]}
-        if image_ref else "",
-        "flavor": {"id": flavor_id, "links": [
-            {"rel": "bookmark", "href": f"{root}{prefix}flavors/{flavor_id}"}]},
-        "created": _time(row["created_at"]),
-        "updated": _time(row["updated_at"]),
-        "addresses": _addresses(row, view.admin, full),
-        "accessIPv4": row["access_ipv4"],
-        "accessIPv6": row["access_ipv6"],
-        "links": [
-            {"rel": "self", "href": f"{root}v2.1/{prefix}servers/{sid}"},
-            {"rel": "bookmark", "href": f"{root}{prefix}servers/{sid}"},
-        ],
-        "OS-DCF:diskConfig": row["disk_config"],
-    }
-    if full:
-        _extend(out, row, view)
-    if status in _PROGRESS_STATUSES:
-        out["progress"] = 100 if status == "ACTIVE" else 0
-    if view.v29:
-        out["locked"] = row["locked_by"] is not None
-    fault = row["fault"]
-    if fault and status in ("ERROR", "DELETED"):
-        f = {"code": fault["code"], "message": fault["message"],
-             "created": _time(dt.datetime.fromisoformat(fault["created"]))}
-        if fault.get("details") and (view.admin or fault["code"] != 500):
-            f["details"] = fault["details"]
-        out["fault"] = f
-    return out
-
-
-def _addresses(row: asyncpg.Record, admin: bool, full: bool) -> dict[str, Any]:
-    if not admin and row["vm_state"] == "building":
-        return {}  # Nova hides addresses from non-admins while building
-    addresses: dict[str, Any] = row["addresses"]
-    if full:
-        return addresses
-    return {net: [{"version": a["version"], "addr": a["addr"]} for a in items]
-            for net, items in addresses.items()}
-
-
-def _extend(out: dict[str, Any], row: asyncpg.Record, view: View) -> None:
-    """The keys Nova's extensions add to show and detail (not to the update response)."""
-    out["key_name"] = row["key_name"]
-    out["config_drive"] = row["config_drive"]
-    if row["security_groups"]:  # Nova leaves the key out when a server has no groups
-        out["security_groups"] = [{"name": n} for n in row["security_groups"]]
-    out["OS-EXT-AZ:availability_zone"] = row["availability_zone"] or ""
-    out["OS-EXT-STS:task_state"] = row["task_state"]
-    out["OS-EXT-STS:vm_state"] = row["vm_state"]
-    out["OS-EXT-STS:power_state"] = row["power_state"]
-    out["OS-SRV-USG:launched_at"] = _usage_time(row["launched_at"])
-    out["OS-SRV-USG:terminated_at"] = _usage_time(row["terminated_at"])
-    out["os-extended-volumes:volumes_attached"] = [
-        v if view.v23 else {"id": v["id"]} for v in row["volumes_attached"]]
-    if view.admin:
-        out["OS-EXT-SRV-ATTR:host"] = row["host"]
-        out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = row["node"]
-        out["OS-EXT-SRV-ATTR:instance_name"] = _instance_name(row["id"])
-        if view.v23:
-            out["OS-EXT-SRV-ATTR:reservation_id"] = row["reservation_id"]
-            out["OS-EXT-SRV-ATTR:launch_index"] = row["launch_index"]
-            out["OS-EXT-SRV-ATTR:hostname"] = row["hostname"]
-            out["OS-EXT-SRV-ATTR:kernel_id"] = ""
-            out["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
-            out["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
-            out["OS-EXT-SRV-ATTR:user_data"] = row["user_data"]
-
-
-def _usage_time(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value.replace(tzinfo=None).isoformat(timespec="microseconds"))
-
-
-def _instance_name(server_id: uuid.UUID) -> str:
-    return f"instance-{server_id.int % 0xFFFFFFFF:08x}"
-
-
-def render_brief(view: View, row: asyncpg.Record) -> dict[str, Any]:
-    sid = str(row["id"])
-    return {"id": sid, "name": row["name"], "links": [
-        {"rel": "self", "href": f"{view.root}v2.1/{view.prefix}servers/{sid}"},
-        {"rel": "bookmark", "href": f"{view.root}{view.prefix}servers/{sid}"},
-    ]}
-
-
 async def visible_server(conn: asyncpg.Connection, server_id: str, ctx: RequestContext
                    ) -> asyncpg.Record:
     try:
         sid = uuid.UUID(server_id)
     except ValueError:
         raise NotFound(f"Instance {server_id} could not be found.") from None
-    row = await conn.fetchrow("SELECT * FROM v_servers WHERE id = $1 AND NOT deleted", sid)
+    row = await queries.live(conn, sid)
     if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
         raise NotFound(f"Instance {server_id} could not be found.")
     return row
@@ -200,16 +67,10 @@ def _regex(q: Any, key: str) -> str:
 
 
 def _query(request: Request, ctx: RequestContext, detail: bool
-           ) -> tuple[str, list[Any], str]:
-    """WHERE clause, its arguments and ORDER BY for the list filters in the query string."""
+           ) -> tuple[queries.Filter, list[tuple[str, str]]]:
+    """The servers the list filters in the query string select, and their order."""
     q = request.query_params
-    where: list[str] = []
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+    f = queries.Filter()
     all_tenants = False
     if "all_tenants" in q:
         value = q["all_tenants"].strip().lower()
@@ -225,46 +86,34 @@ def _query(request: Request, ctx: RequestContext, detail: bool
                 f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants")
     project_filter = (q.get("project_id") or q.get("tenant_id")) if all_tenants else None
     if not ctx.is_admin or not (all_tenants or project_filter):
-        where.append(f"project_id = {arg(ctx.project_id)}")
+        f.project_id = ctx.project_id
     elif project_filter:
-        where.append(f"project_id = {arg(project_filter)}")
+        f.project_id = project_filter
 
     changes_since = q.get("changes-since")
     statuses = [s.upper() for s in q.getlist("status")]
     if "DELETED" in statuses and not ctx.is_admin:
         raise Forbidden("Only administrators may list deleted instances")
-    deleted = ctx.is_admin and (_truthy(q.get("deleted")) or "DELETED" in statuses)
+    f.deleted = ctx.is_admin and (_truthy(q.get("deleted")) or "DELETED" in statuses)
     if changes_since is not None:
-        where.append(f"updated_at >= {arg(common.parse_changes_since(changes_since))}")
-    elif deleted:
-        where.append("deleted")
-    else:
-        where.append("NOT deleted")
+        f.changes_since = common.parse_changes_since(changes_since)
 
     if "name" in q:
-        where.append(f"name ~ {arg(_regex(q, 'name'))}")
+        f.name_regex = _regex(q, "name")
     if "image" in q:
-        where.append(f"image_ref = {arg(q['image'].rstrip('/').rsplit('/', 1)[-1])}")
+        f.image_ref = q["image"].rstrip("/").rsplit("/", 1)[-1]
     if "flavor" in q:
-        where.append(f"flavor->>'id' = {arg(q['flavor'].rstrip('/').rsplit('/', 1)[-1])}")
-    if statuses:
-        where.append(f"status = any({arg(statuses)}::text[])")
-    if "host" in q and ctx.is_admin:
-        where.append(f"host = {arg(q['host'])}")
-    if "node" in q and ctx.is_admin:
-        where.append(f"node = {arg(q['node'])}")
-    if "reservation_id" in q:
-        where.append(f"reservation_id = {arg(q['reservation_id'])}")
-    if "availability_zone" in q and ctx.is_admin:
-        where.append(f"availability_zone = {arg(q['availability_zone'])}")
-    for key, col in (("ip", "4"), ("ip6", "6")):
-        if key in q and (ctx.is_admin or key == "ip" or common.is_supported(request, "2.5")):
-            where.append(
-                f"EXISTS (SELECT 1 FROM jsonb_each(addresses) n, jsonb_array_elements(n.value) a"
-                f" WHERE a->>'version' = '{col}' AND a->>'addr' ~ {arg(_regex(q, key))})"
-            )
-    if "user_id" in q and ctx.is_admin:
-        where.append(f"user_id = {arg(q['user_id'])}")
+        f.flavor_id = q["flavor"].rstrip("/").rsplit("/", 1)[-1]
+    f.statuses = statuses
+    if ctx.is_admin:
+        f.host, f.node = q.get("host"), q.get("node")
+        f.availability_zone = q.get("availability_zone")
+        f.user_id = q.get("user_id")
+    f.reservation_id = q.get("reservation_id")
+    if "ip" in q:
+        f.ipv4_regex = _regex(q, "ip")
+    if "ip6" in q and (ctx.is_admin or common.is_supported(request, "2.5")):
+        f.ipv6_regex = _regex(q, "ip6")
 
     keys = q.getlist("sort_key") or ["created_at"]
     dirs = q.getlist("sort_dir")
@@ -272,26 +121,22 @@ def _query(request: Request, ctx: RequestContext, detail: bool
     for i, key in enumerate(keys):
         if key not in _SORT_KEYS:
             raise BadRequest("Sort key supplied was not valid.")
-        col = _SORT_KEYS[key]
         direction = (dirs[i] if i < len(dirs) else "desc").lower()
         if direction not in ("asc", "desc"):
             raise BadRequest("Invalid input received: Unknown sort direction, must be 'desc' "
                              "or 'asc'")
-        order.append(f"{col} {direction}")
-    order.append("id desc")
-    return " AND ".join(where) or "true", args, ", ".join(order)
+        order.append((_SORT_KEYS[key], direction))
+    return f, order
 
 
 async def _list(request: Request, detail: bool) -> Response:
     ctx = common.context(request)
-    where, args, order = _query(request, ctx, detail)
+    f, order = _query(request, ctx, detail)
     # without a marker the database can stop at the limit; with one, paging needs the order
-    sql_limit = "" if "marker" in request.query_params else \
-        f" LIMIT {common.page_limit(request)}"
+    limit = None if "marker" in request.query_params else common.page_limit(request)
     async with common.deps(request).pool.acquire() as conn:
         try:
-            rows = await conn.fetch(
-                f"SELECT * FROM v_servers WHERE {where} ORDER BY {order}{sql_limit}", *args)
+            rows = await queries.page(conn, f, order, limit)
         except (asyncpg.InvalidRegularExpressionError,
                 asyncpg.ProgramLimitExceededError) as e:
             # a filter Python reads as a regular expression but Postgres does not

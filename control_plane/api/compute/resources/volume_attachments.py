@@ -22,6 +22,7 @@ from control_plane.api.compute.schemas import volume_attachments as schema
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
+from projections.volumes import queries as volume_queries
 
 RULE = "os_compute_api:os-volumes-attachments:"
 
@@ -38,8 +39,7 @@ async def index(request: Request) -> Response:
     ctx = common.context(request)
     server_id = str(await servers.visible_server_id(request, ctx))
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch("SELECT * FROM v_volumes WHERE server_id = $1"
-                                " ORDER BY attached_at, id", uuid.UUID(server_id))
+        rows = await volume_queries.attached_to(conn, uuid.UUID(server_id))
     return common.JSON({"volumeAttachments": [render(r) for r in limited(request, rows)]})
 
 
@@ -54,8 +54,7 @@ async def show(request: Request) -> Response:
         key = None
     if key is not None:
         async with common.deps(request).pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT * FROM v_volumes WHERE id = $1 AND server_id = $2",
-                                      key, uuid.UUID(server_id))
+            row = await volume_queries.attached(conn, key, uuid.UUID(server_id))
     if row is None:
         raise NotFound(f"Instance {server_id} is not attached to volume {volume_id}")
     return common.JSON({"volumeAttachment": render(row)})

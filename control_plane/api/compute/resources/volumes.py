@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,11 @@ from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
 from control_plane.domain.volumes import aggregate as vol
+from projections.volumes import queries as volume_queries
+
+# a lookup of one volume or snapshot by id, and of a project's volumes or snapshots
+_Find = Callable[[asyncpg.Connection, uuid.UUID], Awaitable[asyncpg.Record | None]]
+_OfProject = Callable[[asyncpg.Connection, str], Awaitable[list[asyncpg.Record]]]
 
 _TRUE = {"true", "1", "on", "yes"}
 
@@ -74,13 +80,13 @@ def limited(request: Request, rows: list[asyncpg.Record]) -> list[asyncpg.Record
     return rows[offset:offset + common.page_limit(request)]
 
 
-async def _visible(conn: asyncpg.Connection, table: str, kind: str, item_id: str,
+async def _visible(conn: asyncpg.Connection, find: _Find, kind: str, item_id: str,
                    ctx: RequestContext) -> asyncpg.Record:
     try:
         key = uuid.UUID(item_id)
     except ValueError:
         raise NotFound(f"{kind} {item_id} could not be found.") from None
-    row = await conn.fetchrow(f"SELECT * FROM {table} WHERE id = $1", key)
+    row = await find(conn, key)
     if row is None or (not ctx.is_admin and row["project_id"] != ctx.project_id):
         raise NotFound(f"{kind} {item_id} could not be found.")
     return row
@@ -88,14 +94,13 @@ async def _visible(conn: asyncpg.Connection, table: str, kind: str, item_id: str
 
 async def visible_volume(conn: asyncpg.Connection, volume_id: str, ctx: RequestContext
                          ) -> asyncpg.Record:
-    return await _visible(conn, "v_volumes", "Volume", volume_id, ctx)
+    return await _visible(conn, volume_queries.volume, "Volume", volume_id, ctx)
 
 
-async def _own(request: Request, table: str) -> list[asyncpg.Record]:
+async def _own(request: Request, of_project: _OfProject) -> list[asyncpg.Record]:
     ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
-        rows = await conn.fetch(f"SELECT * FROM {table} WHERE project_id = $1"
-                                " ORDER BY created_at DESC, id DESC", ctx.project_id)
+        rows = await of_project(conn, ctx.project_id)
     return limited(request, list(rows))
 
 
@@ -103,7 +108,7 @@ async def _own(request: Request, table: str) -> list[asyncpg.Record]:
 
 
 async def index(request: Request) -> Response:
-    rows = await _own(request, "v_volumes")
+    rows = await _own(request, volume_queries.project_volumes)
     return common.JSON({"volumes": [render_volume(r) for r in rows]})
 
 
@@ -155,7 +160,7 @@ async def type_show(request: Request) -> Response:
 
 
 async def snapshots_index(request: Request) -> Response:
-    rows = await _own(request, "v_volume_snapshots")
+    rows = await _own(request, volume_queries.project_snapshots)
     return common.JSON({"snapshots": [render_snapshot(r) for r in rows]})
 
 
@@ -165,7 +170,7 @@ snapshots_detail = snapshots_index
 async def snapshot_show(request: Request) -> Response:
     ctx = common.context(request)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _visible(conn, "v_volume_snapshots", "Snapshot",
+        row = await _visible(conn, volume_queries.snapshot, "Snapshot",
                              request.path_params["snapshot_id"], ctx)
     return common.JSON({"snapshot": render_snapshot(row)})
 
@@ -182,7 +187,7 @@ async def snapshot_create(request: Request) -> Response:
         display_description=data.get("display_description"))
     snapshot_id = await common.bus(request).handle(cmd, ctx)
     async with common.deps(request).pool.acquire() as conn:
-        row = await _visible(conn, "v_volume_snapshots", "Snapshot", snapshot_id, ctx)
+        row = await _visible(conn, volume_queries.snapshot, "Snapshot", snapshot_id, ctx)
     return common.JSON({"snapshot": render_snapshot(row)})
 
 

@@ -16,7 +16,7 @@ create: dict[str, Any] = {
                 "volume_type": types.string(),
                 "metadata": types.metadata,
                 "snapshot_id": types.string(),
-                # v_volumes.size is an int, as Cinder's own column
+                # a volume's size is an int, as Cinder's own column
                 "size": types.int_like(1),
                 "availability_zone": types.string(),
                 "display_name": types.string(),
