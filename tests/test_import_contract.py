@@ -118,11 +118,6 @@ def _known(lines: str) -> frozenset[tuple[str, str, str]]:
 KNOWN = _known("""
 domain control_plane.domain.base control_plane.store
 drivers drivers.qemu.driver control_plane
-views control_plane.access.authentication v_assignments
-views control_plane.access.authentication v_projects
-views control_plane.access.authentication v_revoked_tokens
-views control_plane.access.authentication v_roles
-views control_plane.access.authentication v_users
 views control_plane.api.compute.resources.attach_interfaces v_networks
 views control_plane.api.compute.resources.attach_interfaces v_ports
 views control_plane.api.compute.resources.availability_zones v_hosts
@@ -143,15 +138,8 @@ views control_plane.api.compute.resources.volume_attachments v_volumes
 views control_plane.api.compute.resources.volumes v_volume_snapshots
 views control_plane.api.compute.resources.volumes v_volumes
 views control_plane.api.compute.schemas.volumes v_volumes
-views control_plane.api.identity.resources v_assignments
-views control_plane.api.identity.resources v_projects
-views control_plane.api.identity.resources v_roles
-views control_plane.api.identity.resources v_users
 views control_plane.api.image.resources v_images
 views control_plane.api.metadata.resources v_servers
-views control_plane.bootstrap v_projects
-views control_plane.bootstrap v_roles
-views control_plane.bootstrap v_users
 views control_plane.service.handlers.consoles v_consoles
 views control_plane.service.handlers.hosts v_hosts
 views control_plane.service.handlers.keypairs v_keypairs
@@ -179,8 +167,7 @@ def test_no_new_breach_and_none_listed_that_is_gone() -> None:
 
 
 # modules over the size limit today, at their size then: they may shrink, never grow
-LONG = {"control_plane/api/identity/resources.py": 612,
-        "control_plane/api/openapi.py": 561,
+LONG = {"control_plane/api/openapi.py": 561,
         "control_plane/api/compute/resources/servers.py": 462,
         "control_plane/domain/commands.py": 715,
         "control_plane/domain/servers/aggregate.py": 477,

@@ -397,7 +397,8 @@ def operations() -> Iterator[Operation]:
     """Every operation of the three APIs, from the route tables the app serves."""
     from control_plane.api import app
     from control_plane.api.compute.resources import versions
-    from control_plane.api.identity import resources as identity
+    from control_plane.api.identity import routes as identity
+    from control_plane.api.identity import versions as identity_versions
     from control_plane.api.image import resources as glance
 
     yield Operation("versions", "", "/", "GET", versions.index, None)
@@ -413,7 +414,7 @@ def operations() -> Iterator[Operation]:
         assert isinstance(route, Route)
         for method in _methods(route):
             yield Operation("image", IMAGE, route.path, method, route.endpoint, route)
-    yield Operation("identity", IDENTITY, "", "GET", identity.versions, None)
+    yield Operation("identity", IDENTITY, "", "GET", identity_versions.versions, None)
     for route in identity.routes():
         assert isinstance(route, Route)
         if "{path:path}" in route.path:  # the catch-all 404
@@ -500,11 +501,12 @@ def _parameters(op: Operation, full_path: str) -> list[Schema]:
 def _public(op: Operation) -> bool:
     """Version documents and token issue take no token."""
     from control_plane.api.compute.resources import versions
-    from control_plane.api.identity import resources as identity
+    from control_plane.api.identity import tokens
+    from control_plane.api.identity import versions as identity
     from control_plane.api.image import resources as glance
 
     return op.handler in (versions.index, versions.show_v21, glance.versions,
-                          identity.versions, identity.version, identity.issue_token)
+                          identity.versions, identity.version, tokens.issue_token)
 
 
 def build() -> dict[str, Any]:
