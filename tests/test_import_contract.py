@@ -172,7 +172,6 @@ LONG = {"control_plane/api/compute/resources/servers.py": 462,
         "control_plane/domain/servers/aggregate.py": 477,
         "control_plane/store/eventstore.py": 508,
         "control_plane/store/follower.py": 427,
-        "control_plane/api/compute/policies.py": 446,
         "drivers/qemu/driver.py": 667,
         "workers/compute/worker.py": 420,
         "projections/runner.py": 471}
