@@ -30,8 +30,9 @@ from control_plane.service.bus import MessageBus
 from control_plane.service.deps import Deps
 from control_plane.store import db
 from control_plane.store import schema_migrations as migrations
-from control_plane.store.eventstore import EventStore, Notifier
+from control_plane.store.eventstore import EventStore
 from control_plane.store.follower import Follower
+from control_plane.store.notifier import Notifier
 from drivers.base import HypervisorDriver
 from projections import all_projections
 from projections.identity import queries as identity
