@@ -30,10 +30,12 @@ from control_plane.service.deps import Deps
 from control_plane.service.uow import SnapshotTable, units_of_work
 from control_plane.store import db, event_codec
 from control_plane.store import schema_migrations as migrations
-from control_plane.store.eventstore import EventStore, Notifier
+from control_plane.store.eventstore import EventStore
 from control_plane.store.follower import Follower
+from control_plane.store.notifier import Notifier
 from drivers.base import HypervisorDriver
 from projections import all_projections
+from projections.identity import queries as identity
 from projections.runner import ProjectionRunner
 from workers.compute.worker import ComputeWorker
 from workers.scheduler import Scheduler
@@ -210,19 +212,17 @@ async def seed_identity(system: System) -> None:
 async def _ensure_identity(system: System, conn: asyncpg.Connection, projects: list[str],
                            users: list[dict[str, Any]]) -> None:
     bus = system.bus
-    roles = {r["name"]: r["id"] for r in await conn.fetch("SELECT id, name FROM v_roles")}
+    roles = await identity.role_ids(conn)
     for name in DEFAULT_ROLES:
         if name not in roles:
             roles[name] = await bus.handle(c.CreateRole(name), SYSTEM)
-    project_ids = {r["name"]: r["id"] for r in await conn.fetch(
-        "SELECT id, name FROM v_projects WHERE domain_id = 'default'")}
+    project_ids = {p["name"]: p["id"] for p in await identity.projects(
+        conn, {"domain_id": "default"})}
     for name in dict.fromkeys(projects):
         if name not in project_ids:
             project_ids[name] = await bus.handle(c.CreateProject(name), SYSTEM)
     for user in users:
-        row = await conn.fetchrow(
-            "SELECT id, password_hash FROM v_users WHERE name = $1 AND domain_id = 'default'",
-            user["name"])
+        row = await identity.user_named(conn, user["name"], "default")
         if row is None:
             user_id = await bus.handle(c.CreateUser(user["name"], password=user["password"]),
                                        SYSTEM)

@@ -13,14 +13,7 @@ one transaction. ``control-plane projections list`` shows open dead letters (and
 ``/readyz`` and the metrics do), ``dead-letters`` lists them with their errors,
 ``replay`` applies them again after a fix and ``skip`` marks them as dealt with.
 
-An online rebuild (``rebuild``) builds a new version of a projection's tables beside the
-live ones, in a schema of its own (``rebuild_<name>``; the handlers' unqualified table
-names resolve there through the search path), replays the log into it, then, holding
-the projection's position row (which holds back appends for the last moment), applies
-the last events and swaps the new tables in, in one transaction. Readers see the live
-version until the swap commits and the new one after it. Events the new version cannot
-apply become its dead letters (those an operator skipped stay skipped), so a rebuild
-after a fix recovers everything that can now be applied.
+An online rebuild (``rebuild``) is in ``projections.rebuild``.
 """
 
 from __future__ import annotations
@@ -28,24 +21,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
 from control_plane.observability import metrics
+from control_plane.store import dead_letters as dead_letter_table
 from control_plane.store.db import is_transient
-from control_plane.store.eventstore import EventStore, Notifier, RecordedEvent
-from control_plane.store.follower import backoff, describe, record_dead_letter
+from control_plane.store.dead_letters import DeadLetter
+from control_plane.store.eventstore import EventStore, RecordedEvent
+from control_plane.store.follower import backoff
+from control_plane.store.notifier import Notifier
 from projections.base import Projection
+from projections.rebuild import REBUILD_PREFIX, Progress, rebuild_online
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.2, 1.0, 3.0)  # then the event is dead-lettered
-REBUILD_PREFIX = "rebuild:"
-
-# (position replayed so far, head of the log) during a rebuild
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -90,19 +83,6 @@ class ProjectionError(Exception):
     """A rebuild could not finish (the live version is untouched)."""
 
 
-@dataclass
-class DeadLetter:
-    consumer: str
-    position: int
-    stream_id: str
-    event_type: str
-    error: str
-    attempts: int
-    status: str
-    failed_at: object
-    resolved_at: object
-
-
 class ProjectionRunner:
     def __init__(
         self, store: EventStore, projections: Sequence[Projection], batch_size: int = 1000
@@ -124,7 +104,7 @@ class ProjectionRunner:
 
     # -- catching up -------------------------------------------------------------------
 
-    async def _read(self, conn: asyncpg.Connection, p: Projection, after: int
+    async def read_batch(self, conn: asyncpg.Connection, p: Projection, after: int
                     ) -> tuple[list[RecordedEvent], int]:
         """The next batch of the events ``p`` handles, and the position the projection is
         at once it has applied them (the events it does not handle are passed over in
@@ -138,7 +118,7 @@ class ProjectionRunner:
         # head read first; later ones are left for the next batch)
         return [e for e in batch if e.position <= head], max(head, after)
 
-    async def _apply(self, conn: asyncpg.Connection, p: Projection,
+    async def apply_batch(self, conn: asyncpg.Connection, p: Projection,
                      batch: list[RecordedEvent], upto: int) -> tuple[int, Failure | None]:
         """Apply ``batch`` inside the caller's transaction; on a failure, apply the events
         before the failing one. Returns (the new position, the failure or None)."""
@@ -167,8 +147,8 @@ class ProjectionRunner:
                 p.tracking_name)
             if row is None or row["paused"]:
                 return 0, None, True
-            batch, upto = await self._read(conn, p, row["position"])
-            position, failure = await self._apply(conn, p, batch, upto)
+            batch, upto = await self.read_batch(conn, p, row["position"])
+            position, failure = await self.apply_batch(conn, p, batch, upto)
             if position != row["position"]:
                 await conn.execute(
                     "UPDATE tracking SET position = $1, updated_at = now() WHERE name = $2",
@@ -223,7 +203,7 @@ class ProjectionRunner:
                 "SELECT position FROM tracking WHERE name = $1 FOR UPDATE", name)
             if position != failure.event.position - 1:
                 return
-            await record_dead_letter(conn, name, failure.event, failure.error, attempts)
+            await dead_letter_table.record(conn, name, failure.event, failure.error, attempts)
             await conn.execute("UPDATE tracking SET position = $1, updated_at = now()"
                                " WHERE name = $2", failure.event.position, name)
         metrics.DEAD_LETTERS.labels(name).inc()
@@ -271,100 +251,9 @@ class ProjectionRunner:
         return out
 
     async def rebuild(self, name: str, progress: Progress | None = None) -> int:
-        """Rebuild one projection online from position 0 (see the module's docstring);
+        """Rebuild one projection online from position 0 (see ``projections.rebuild``);
         returns the number of events replayed."""
-        p = self.get(name)
-        shadow = f"rebuild_{p.name}"
-        marker = REBUILD_PREFIX + p.name
-        failures: list[Failure] = []
-        async with self.store.pool.acquire() as conn:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{shadow}" CASCADE;'
-                               f' CREATE SCHEMA "{shadow}"')
-            try:
-                async with conn.transaction():
-                    await self._in_shadow(conn, shadow)
-                    await conn.execute(p.schema)
-                    await conn.execute(
-                        "INSERT INTO tracking (name, position) VALUES ($1, 0) ON CONFLICT"
-                        " (name) DO UPDATE SET position = 0, updated_at = now()", marker)
-                position = 0
-                while True:  # replay beside the live version
-                    async with conn.transaction():
-                        await self._in_shadow(conn, shadow)
-                        position, at_head = await self._shadow_step(conn, p, position,
-                                                                    failures)
-                        await conn.execute("UPDATE tracking SET position = $1,"
-                                           " updated_at = now() WHERE name = $2",
-                                           position, marker)
-                    if progress is not None:
-                        progress(position, max(position, await self.store.head()))
-                    if at_head:
-                        break
-                async with conn.transaction():  # the last events, and the swap
-                    await conn.execute("SELECT 1 FROM tracking WHERE name = $1 FOR UPDATE",
-                                       p.tracking_name)
-                    await self._in_shadow(conn, shadow)
-                    while True:
-                        position, at_head = await self._shadow_step(conn, p, position,
-                                                                    failures)
-                        if at_head:
-                            break
-                    await self._swap(conn, p, shadow, position)
-                    await self._replace_dead_letters(conn, p, position, failures)
-                if progress is not None:
-                    progress(position, position)
-                for failure in failures:
-                    log.error("rebuilding %s: dead-lettered %s", p.name, failure.describe())
-                return position
-            finally:
-                await conn.execute(f'DROP SCHEMA IF EXISTS "{shadow}" CASCADE')
-                await conn.execute("DELETE FROM tracking WHERE name = $1", marker)
-
-    @staticmethod
-    async def _in_shadow(conn: asyncpg.Connection, shadow: str) -> None:
-        await conn.execute(f'SET LOCAL search_path TO "{shadow}", public')
-
-    async def _shadow_step(self, conn: asyncpg.Connection, p: Projection, position: int,
-                           failures: list[Failure]) -> tuple[int, bool]:
-        """One batch into the new version: (new position, whether it reached the head).
-        An event it cannot apply is added to ``failures`` and passed over."""
-        while True:
-            batch, upto = await self._read(conn, p, position)
-            new_position, failure = await self._apply(conn, p, batch, upto)
-            if failure is None:
-                return new_position, len(batch) < self.batch_size
-            failures.append(failure)
-            position = failure.event.position  # go on after it
-
-    @staticmethod
-    async def _replace_dead_letters(conn: asyncpg.Connection, p: Projection, position: int,
-                                    failures: list[Failure]) -> None:
-        """After a rebuild up to ``position``: its failures are the projection's dead
-        letters up to there (an event an operator skipped stays skipped)."""
-        failed = [f.event.position for f in failures]
-        await conn.execute(
-            "DELETE FROM dead_letters WHERE consumer = $1 AND position <= $2 AND NOT"
-            " (status = 'skipped' AND position = any($3::bigint[]))",
-            p.tracking_name, position, failed)
-        for failure in failures:
-            await conn.execute(
-                "INSERT INTO dead_letters (consumer, position, stream_id, event_type, error)"
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (consumer, position) DO NOTHING",
-                p.tracking_name, failure.event.position, failure.event.stream_id,
-                failure.event.event_type, failure.describe() + "\n" + describe(failure.error))
-
-    @staticmethod
-    async def _swap(conn: asyncpg.Connection, p: Projection, shadow: str, position: int
-                    ) -> None:
-        tables = [r["tablename"] for r in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = $1", shadow)]
-        for table in tables:
-            await conn.execute(f'DROP TABLE IF EXISTS public."{table}";'
-                               f' ALTER TABLE "{shadow}"."{table}" SET SCHEMA public')
-        await conn.execute(
-            "UPDATE tracking SET position = $1, paused = false, error = NULL,"
-            " error_position = NULL, error_at = NULL, updated_at = now() WHERE name = $2",
-            position, p.tracking_name)
+        return await rebuild_online(self, self.get(name), progress)
 
     # -- dead letters --------------------------------------------------------------------
 
@@ -373,24 +262,13 @@ class ProjectionRunner:
         """Dead letters of one consumer (``projection:<name>``, ``follower:<name>``) or
         of all; only those still failed unless ``open_only`` is false."""
         async with self.store.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT consumer, position, stream_id, event_type, error, attempts, status,"
-                " failed_at, resolved_at FROM dead_letters"
-                " WHERE ($1::text IS NULL OR consumer = $1)"
-                " AND (NOT $2 OR status IN ('failed', 'retry'))"
-                " ORDER BY consumer, position", consumer, open_only)
-        return [DeadLetter(**dict(r)) for r in rows]
+            return await dead_letter_table.listing(conn, consumer, open_only)
 
     async def skip(self, consumer: str, positions: Sequence[int] | None = None) -> int:
         """Mark open dead letters as dealt with (all of the consumer's, or those at
         ``positions``); returns how many."""
         async with self.store.pool.acquire() as conn:
-            result: str = await conn.execute(
-                "UPDATE dead_letters SET status = 'skipped', resolved_at = now()"
-                " WHERE consumer = $1 AND status IN ('failed', 'retry')"
-                " AND ($2::bigint[] IS NULL OR position = any($2::bigint[]))",
-                consumer, list(positions) if positions is not None else None)
-        return int(result.split()[-1])
+            return await dead_letter_table.skip(conn, consumer, positions)
 
     async def replay(self, consumer: str, positions: Sequence[int] | None = None
                      ) -> list[tuple[int, str | None]]:
@@ -402,10 +280,7 @@ class ProjectionRunner:
                    if positions is None or d.position in positions]
         if consumer.startswith("follower:"):
             async with self.store.pool.acquire() as conn:
-                await conn.execute(
-                    "UPDATE dead_letters SET status = 'retry' WHERE consumer = $1"
-                    " AND position = any($2::bigint[])", consumer,
-                    [d.position for d in letters])
+                await dead_letter_table.ask_retry(conn, consumer, [d.position for d in letters])
             return [(d.position, "queued") for d in letters]
         p = self.get(consumer.removeprefix("projection:"))
         out: list[tuple[int, str | None]] = []
@@ -420,13 +295,10 @@ class ProjectionRunner:
                         await conn.execute("SELECT 1 FROM tracking WHERE name = $1"
                                            " FOR UPDATE", p.tracking_name)
                         await p.apply(conn, events[0])
-                        await conn.execute(
-                            "UPDATE dead_letters SET status = 'replayed', resolved_at = now()"
-                            " WHERE consumer = $1 AND position = $2", consumer,
-                            letter.position)
+                        await dead_letter_table.replayed(conn, consumer, letter.position)
                     out.append((letter.position, None))
                 except Exception as exc:
-                    await record_dead_letter(conn, consumer, events[0], exc, 1)
+                    await dead_letter_table.record(conn, consumer, events[0], exc, 1)
                     out.append((letter.position, f"{type(exc).__name__}: {exc}"))
         return out
 

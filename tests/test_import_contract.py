@@ -127,18 +127,6 @@ def _known(lines: str) -> frozenset[tuple[str, str, str]]:
 
 KNOWN = _known("""
 drivers drivers.qemu.driver control_plane
-views control_plane.access.authentication v_assignments
-views control_plane.access.authentication v_projects
-views control_plane.access.authentication v_revoked_tokens
-views control_plane.access.authentication v_roles
-views control_plane.access.authentication v_users
-views control_plane.api.identity.resources v_assignments
-views control_plane.api.identity.resources v_projects
-views control_plane.api.identity.resources v_roles
-views control_plane.api.identity.resources v_users
-views control_plane.bootstrap v_projects
-views control_plane.bootstrap v_roles
-views control_plane.bootstrap v_users
 """)
 
 
@@ -153,15 +141,9 @@ def test_no_new_breach_and_none_listed_that_is_gone() -> None:
 
 
 # modules over the size limit today, at their size then: they may shrink, never grow
-LONG = {"control_plane/api/identity/resources.py": 612,
-        "control_plane/api/openapi.py": 561,
-        "control_plane/domain/commands.py": 715,
-        "control_plane/store/eventstore.py": 508,
-        "control_plane/store/follower.py": 427,
-        "control_plane/api/compute/policies.py": 446,
+LONG = {"control_plane/domain/commands.py": 715,
         "drivers/qemu/driver.py": 667,
-        "workers/compute/worker.py": 420,
-        "projections/runner.py": 471}
+        "workers/compute/worker.py": 420}
 MAX_LINES = 400
 
 

@@ -23,32 +23,13 @@ from control_plane.access.passwords import verify_password
 from control_plane.access.tokens import TokenPayload, TokenProvider
 from control_plane.api.faults import ServiceUnavailable
 from control_plane.context import RequestContext
+from projections.identity import queries
 
 IMPLIED_ROLES = {"admin": ("member", "reader"), "manager": ("member", "reader"),
                  "member": ("reader",)}
 DEFAULT_DOMAIN = {"id": "default", "name": "Default"}
 ALL_IMPLIED = sorted({r for implied in IMPLIED_ROLES.values() for r in implied})
 
-# One round trip answers everything validation needs: whether the identity projection
-# is at the head of the log with no open dead letter (fail closed: a paused, lagging or
-# dead-lettering projection would mean trusting stale grants, users and revocations;
-# an operator's replay or skip of the dead letter opens it again), whether the token was
-# revoked, its user, its project, the user's roles there, and the ids of the implied roles.
-_VALIDATE = """
-SELECT
-  (SELECT t.position >= h.position AND NOT t.paused FROM tracking t, event_head h
-    WHERE t.name = 'projection:identity')
-  AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE consumer = 'projection:identity'
-                  AND status = 'failed') AS fresh,
-  EXISTS (SELECT 1 FROM v_revoked_tokens WHERE audit_id = $1) AS revoked,
-  (SELECT row_to_json(u) FROM v_users u WHERE id = $2) AS usr,
-  (SELECT row_to_json(p) FROM v_projects p WHERE id = $3) AS prj,
-  (SELECT coalesce(json_agg(json_build_array(r.id, r.name) ORDER BY r.name), '[]')
-     FROM v_assignments a JOIN v_roles r ON r.id = a.role_id
-    WHERE a.user_id = $2 AND a.project_id = $3) AS assigned,
-  (SELECT coalesce(json_object_agg(name, id), '{}') FROM v_roles
-    WHERE name = any($4::text[])) AS implied
-"""
 STALE = "The identity service is catching up with recent changes; try again shortly."
 
 
@@ -86,46 +67,31 @@ class Authenticator:
     async def check_password(self, user_ref: dict[str, Any], password: str
                              ) -> dict[str, Any] | None:
         async with self.pool.acquire() as conn:
-            user = await self._find_user(conn, user_ref)
+            if user_ref.get("id"):
+                user = await queries.user(conn, user_ref["id"])
+            else:
+                user = await queries.user_named(conn, user_ref.get("name"),
+                                                _domain_id(user_ref.get("domain") or {}))
         if user is None or not user["enabled"]:
             return None
         ok = await asyncio.get_running_loop().run_in_executor(
             None, verify_password, password, user["password_hash"])
         return user if ok else None
 
-    async def _find_user(self, conn: asyncpg.Connection, ref: dict[str, Any]
-                         ) -> dict[str, Any] | None:
-        if ref.get("id"):
-            row = await conn.fetchrow("SELECT * FROM v_users WHERE id = $1", ref["id"])
-        else:
-            domain = _domain_id(ref.get("domain") or {})
-            row = await conn.fetchrow(
-                "SELECT * FROM v_users WHERE name = $1 AND domain_id = $2",
-                ref.get("name"), domain)
-        return dict(row) if row is not None else None
-
     async def find_project(self, ref: dict[str, Any]) -> dict[str, Any] | None:
         async with self.pool.acquire() as conn:
             if ref.get("id"):
-                row = await conn.fetchrow("SELECT * FROM v_projects WHERE id = $1", ref["id"])
-            else:
-                row = await conn.fetchrow(
-                    "SELECT * FROM v_projects WHERE name = $1 AND domain_id = $2",
-                    ref.get("name"), _domain_id(ref.get("domain") or {}))
-        return dict(row) if row is not None else None
+                return await queries.project(conn, ref["id"])
+            return await queries.project_named(conn, ref.get("name"),
+                                               _domain_id(ref.get("domain") or {}))
 
     async def roles(self, user_id: str, project_id: str) -> list[dict[str, str]]:
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT r.id, r.name FROM v_assignments a JOIN v_roles r ON r.id = a.role_id"
-                " WHERE a.user_id = $1 AND a.project_id = $2 ORDER BY r.name",
-                user_id, project_id)
+            rows = await queries.roles_on_project(conn, user_id, project_id)
             named = {r["name"]: r["id"] for r in rows}
             implied = [n for n in expand_roles(list(named)) if n not in named]
             if implied:
-                for r in await conn.fetch("SELECT id, name FROM v_roles WHERE name = any($1)",
-                                          implied):
-                    named[r["name"]] = r["id"]
+                named.update(await queries.role_ids(conn, implied))
         return [{"id": i, "name": n} for n, i in named.items()]
 
     async def validate(self, token: str) -> Validated | None:
@@ -142,8 +108,8 @@ class Authenticator:
             return None
         generation = self._generation
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(_VALIDATE, payload.audit_id, payload.user_id,
-                                      payload.project_id, ALL_IMPLIED)
+            row = await queries.token_facts(conn, payload.audit_id, payload.user_id,
+                                            payload.project_id, ALL_IMPLIED)
         if not row["fresh"]:
             raise ServiceUnavailable(STALE)
         user, project = row["usr"], row["prj"]

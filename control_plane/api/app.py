@@ -47,7 +47,8 @@ from control_plane.api.compute.resources import (
 )
 from control_plane.api.compute.resources import server_action_router as server_actions
 from control_plane.api.faults import Fault, MethodNotAllowed, NotFound, from_domain
-from control_plane.api.identity import resources as identity
+from control_plane.api.identity import routes as identity
+from control_plane.api.identity import versions as identity_versions
 from control_plane.api.image import resources as glance
 from control_plane.api.metadata import resources as metadata
 from control_plane.api.middleware import ComputeMiddleware
@@ -305,7 +306,7 @@ def create_app(settings: Settings, lifespan: Callable[[Starlette], Any] | None =
                 R("/readyz", health.readyz, methods=["GET"]),
                 R("/metrics", metrics.show, methods=["GET"]),
                 R("/openapi.json", openapi.serve, methods=["GET"]),
-                R("/identity", identity.versions, methods=["GET"]),
+                R("/identity", identity_versions.versions, methods=["GET"]),
                 Mount("/identity", routes=identity.routes()),
                 R("/openstack", metadata.versions, methods=["GET"]),
                 Mount("/openstack", routes=metadata.routes()),

@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import traceback
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
@@ -43,40 +42,17 @@ from typing import Any
 import asyncpg
 
 from control_plane.observability import logs, metrics
-from control_plane.store import db
+from control_plane.store import db, dead_letters, liveness
 from control_plane.store.db import is_transient
-from control_plane.store.eventstore import EventStore, Notifier, RecordedEvent
+from control_plane.store.eventstore import EventStore, RecordedEvent
+from control_plane.store.notifier import Notifier
 
 log = logging.getLogger(__name__)
+
 
 def backoff(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
     """Seconds to wait before try ``attempt + 1`` (exponential, capped)."""
     return float(min(cap, base * 2 ** max(attempt - 1, 0)))
-
-
-def describe(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc)[-6:])
-
-
-async def record_dead_letter(conn: asyncpg.Connection, consumer: str, event: RecordedEvent,
-                             error: BaseException, attempts: int) -> None:
-    """Record (or record again) that ``consumer`` could not handle ``event``."""
-    await conn.execute(
-        "INSERT INTO dead_letters (consumer, position, stream_id, event_type, error,"
-        " attempts) VALUES ($1, $2, $3, $4, $5, $6)"
-        " ON CONFLICT (consumer, position) DO UPDATE SET error = EXCLUDED.error,"
-        " attempts = dead_letters.attempts + EXCLUDED.attempts, status = 'failed',"
-        " failed_at = now(), resolved_at = NULL",
-        consumer, event.position, event.stream_id, event.event_type,
-        f"{type(error).__name__}: {error}\n{describe(error)}", attempts)
-
-
-_BEAT = (
-    "WITH beat AS (INSERT INTO liveness (name, hosts) VALUES ($1, $2)"
-    " ON CONFLICT (name) DO UPDATE SET hosts = EXCLUDED.hosts, seen_at = now())"
-    " UPDATE dead_letters SET status = 'failed' WHERE consumer = $3 AND status = 'retry'"
-    " RETURNING position"
-)
 
 
 class LockLost(Exception):
@@ -222,17 +198,16 @@ class Follower:
 
     async def _beat(self, conn: asyncpg.Connection) -> list[int]:
         async with asyncio.timeout(max(5.0, self.beat_interval * 3)):
-            rows = await conn.fetch(_BEAT, self.name, self.liveness_hosts(),
-                                    self.tracking_name)
+            retries = await liveness.beat(conn, self.name, self.liveness_hosts(),
+                                          self.tracking_name)
         self.active = True
         self.state = "active"
-        return [r["position"] for r in rows]
+        return retries
 
     async def _forget_liveness(self) -> None:
-        """A clean stop: this follower (and its hosts) is down from now on."""
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5), self.store.pool.acquire() as conn:
-                await conn.execute("DELETE FROM liveness WHERE name = $1", self.name)
+                await liveness.forget(conn, self.name)
 
     # -- following the log -------------------------------------------------------------
 
@@ -357,7 +332,7 @@ class Follower:
         for attempt in range(1, 1_000_000):
             try:
                 async with self.store.pool.acquire() as conn:
-                    await record_dead_letter(conn, self.tracking_name, event, error, attempts)
+                    await dead_letters.record(conn, self.tracking_name, event, error, attempts)
                 metrics.DEAD_LETTERS.labels(self.tracking_name).inc()
                 return
             except Exception as exc:
@@ -406,9 +381,7 @@ class Follower:
                 await self._dead_letter(event, exc, 1)
                 return
             async with self.store.pool.acquire() as conn:
-                await conn.execute(
-                    "UPDATE dead_letters SET status = 'replayed', resolved_at = now()"
-                    " WHERE consumer = $1 AND position = $2", self.tracking_name, position)
+                await dead_letters.replayed(conn, self.tracking_name, position)
             log.info("%s: dead-lettered event %s handled", self.name, position)
 
         self._spawn(retry())

@@ -31,8 +31,9 @@ from control_plane.domain.servers.network import vifs as vifs_of
 from control_plane.service.bus import MessageBus
 from control_plane.service.compute_rpc import RPCServer
 from control_plane.service.handlers.hosts import host_lock_key
-from control_plane.store.eventstore import EventStore, Notifier, RecordedEvent
+from control_plane.store.eventstore import EventStore, RecordedEvent
 from control_plane.store.follower import Follower
+from control_plane.store.notifier import Notifier
 from drivers.base import DriverError, GuestNotFound, HypervisorDriver, InstanceSpec
 from workers.compute import consoles, network_interfaces, periodic, volume_attachments
 from workers.compute.metered import metered
