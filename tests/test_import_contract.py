@@ -117,7 +117,6 @@ def _known(lines: str) -> frozenset[tuple[str, str, str]]:
 
 KNOWN = _known("""
 domain control_plane.domain.base control_plane.store
-drivers drivers.qemu.driver control_plane
 views control_plane.access.authentication v_assignments
 views control_plane.access.authentication v_projects
 views control_plane.access.authentication v_revoked_tokens
@@ -187,7 +186,6 @@ LONG = {"control_plane/api/identity/resources.py": 612,
         "control_plane/store/eventstore.py": 508,
         "control_plane/store/follower.py": 427,
         "control_plane/api/compute/policies.py": 446,
-        "drivers/qemu/driver.py": 667,
         "workers/compute/worker.py": 420,
         "projections/runner.py": 471}
 MAX_LINES = 400
