@@ -186,7 +186,6 @@ LONG = {"control_plane/api/identity/resources.py": 612,
         "control_plane/store/eventstore.py": 508,
         "control_plane/store/follower.py": 427,
         "control_plane/api/compute/policies.py": 446,
-        "workers/compute/worker.py": 420,
         "projections/runner.py": 471}
 MAX_LINES = 400
 
