@@ -40,6 +40,7 @@ EVENTS = (*RESIZE, *SHELVE, *MOVES)
 
 
 async def handle(worker: ComputeWorker, event: RecordedEvent) -> None:
+    """One of ``EVENTS``, to the step that carries it out."""
     if event.event_type in MOVES:
         await move(worker, event)
     elif event.event_type in RESIZE:
@@ -51,6 +52,8 @@ async def handle(worker: ComputeWorker, event: RecordedEvent) -> None:
 
 
 async def resize(worker: ComputeWorker, event: RecordedEvent) -> None:
+    """Copy the guest to its new host with the new flavor; on confirm remove the source
+    copy, on revert the target copy (the source copy takes over again)."""
     key = RESIZE[event.event_type]
     server = await UnitOfWork(worker.store).get(Server, uuid.UUID(event.stream_id))
     host = event.data[key] if key else (server.host if server else None)
@@ -81,6 +84,8 @@ async def resize(worker: ComputeWorker, event: RecordedEvent) -> None:
 
 
 async def shelve(worker: ComputeWorker, event: RecordedEvent, server: Server) -> None:
+    """Shelve (snapshot, then power off or remove), offload, and unshelve (power on
+    where it is, or spawn from the shelved image on the host it was scheduled to)."""
     host, sid = server.host, event.stream_id
     if host not in worker.hosts:
         return
@@ -110,6 +115,8 @@ async def shelve(worker: ComputeWorker, event: RecordedEvent, server: Server) ->
 
 
 async def move(worker: ComputeWorker, event: RecordedEvent) -> None:
+    """Live migration (the source host's worker carries it out) and evacuation (the
+    target's worker rebuilds the guest, its source host being down)."""
     if event.data[MOVES[event.event_type]] not in worker.hosts:
         return
     server = await UnitOfWork(worker.store).get(Server, uuid.UUID(event.stream_id))
