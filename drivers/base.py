@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 
 class DriverError(Exception):
@@ -71,6 +72,18 @@ class InstanceInfo:
     server_id: str
     power_state: int
     addresses: dict[str, Any] = field(default_factory=dict)
+
+
+class SnapshotStore(Protocol):
+    """Where a driver writes the images it makes (snapshots, shelving): the control
+    plane's image files satisfy it and are handed to the driver when it is built, so the
+    driver needs nothing of the control plane."""
+
+    def temporary(self, image_id: str) -> Path:
+        """A file to write the image's data to before ``publish``."""
+
+    def publish(self, image_id: str, written: Path) -> int:
+        """Move a file written with ``temporary`` into place; returns its size."""
 
 
 # (host, server id, event name, event data): a guest changed on its own (it powered

@@ -25,40 +25,31 @@ import itertools
 import os
 import pathlib
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import asyncpg
+import harness
 import httpx
 import orjson
+from harness import IMAGE, LOCAL_PG, HarnessError, ScratchDatabases, ServeProcess
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from control_plane.store import db
+from control_plane.store import schema_migrations as migrations
+from control_plane.store.eventstore import EventStore, NewEvent, StreamAppend
 
-from control_plane.store import db  # noqa: E402
-from control_plane.store import schema_migrations as migrations  # noqa: E402
-from control_plane.store.eventstore import EventStore, NewEvent, StreamAppend  # noqa: E402
-
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # cirros, seeded by open_system
 FLAVOR = "42"  # m1.nano: 1 vCPU, 128 MB, 1 GB
 FLAVOR_VCPUS, FLAVOR_RAM_MB, FLAVOR_DISK_GB = 1, 128, 1
-HOST = "127.0.0.1"
+
+log = harness.logger("bench")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -72,122 +63,14 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (k - lo)
 
 
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class BenchError(Exception):
+class BenchError(HarnessError):
     """The benchmark could not proceed; the message says why."""
 
 
-@dataclass
-class ScratchDatabases:
-    """Creates and drops only the databases it made itself."""
-
-    admin_url: str
-    created: list[str] = field(default_factory=list)
-
-    async def create(self, suffix: str) -> str:
-        name = f"cp_bench_{os.getpid()}_{suffix}"
-        conn = await asyncpg.connect(self.admin_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        self.created.append(name)
-        return db.with_database(self.admin_url, name)
-
-    async def drop_all(self) -> None:
-        if not self.created:
-            return
-        conn = await asyncpg.connect(self.admin_url)
-        try:
-            for name in self.created:
-                try:
-                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    log(f"dropped scratch database {name}")
-                except asyncpg.PostgresError as exc:
-                    log(f"WARNING: could not drop {name}: {exc}")
-        finally:
-            await conn.close()
-        self.created.clear()
-
-
-# --------------------------------------------------------------------------- the server
-
-
-@dataclass
-class ServerProcess:
-    argv: list[str]
-    env: dict[str, str]
-    port: int
-    log_path: pathlib.Path
-    proc: asyncio.subprocess.Process | None = None
-    _log_file: TextIO | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    async def start(self) -> None:
-        self._log_file = self.log_path.open("w")
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, cwd=REPO, stdin=subprocess.DEVNULL,
-            stdout=self._log_file, stderr=subprocess.STDOUT,
-        )
-
-    def check_alive(self) -> None:
-        if self.proc is not None and self.proc.returncode is not None:
-            raise BenchError(
-                f"control-plane serve exited with code {self.proc.returncode}; "
-                f"log tail:\n{self.log_tail()}")
-
-    async def wait_ready(self, within: float) -> None:
-        deadline = time.monotonic() + within
-        async with httpx.AsyncClient(base_url=self.base_url, trust_env=False,
-                                     timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                self.check_alive()
-                with contextlib.suppress(httpx.HTTPError):
-                    r = await client.get("/")
-                    if r.status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise BenchError(f"server not ready after {within}s; log tail:\n{self.log_tail()}")
-
-    async def stop(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                log("server did not stop on SIGTERM within 15s; killing it")
-                proc.kill()
-                await proc.wait()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def problems(self) -> list[str]:
-        """Lines of the server's log at WARNING or above, and traceback lines."""
-        keys = (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", "Error:", "Exception")
-        return [ln for ln in self.log_text().splitlines() if any(k in ln for k in keys)]
+def problems(server: ServeProcess) -> list[str]:
+    """Lines of the server's log at WARNING or above, and traceback lines."""
+    keys = (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", "Error:", "Exception")
+    return [ln for ln in server.log_text().splitlines() if any(k in ln for k in keys)]
 
 
 @dataclass
@@ -207,7 +90,7 @@ def _describe(r: httpx.Response) -> str:
     return f"{r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:400]!r}"
 
 
-def _client(server: ServerProcess, project: str, user: str = "bench") -> httpx.AsyncClient:
+def _client(server: ServeProcess, project: str, user: str = "bench") -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=f"{server.base_url}/v2.1",
         headers={"X-Auth-Token": f"{user}:{project}", "Accept": "application/json"},
@@ -259,29 +142,16 @@ class LatencyResult:
     gets: list[int]
 
 
-async def wait_hosts_and_warm_up(server: ServerProcess, dsn: str, hosts: int) -> None:
+async def wait_hosts_and_warm_up(server: ServeProcess, hosts: int) -> None:
     """Wait until the compute worker has registered its hosts, then build one server."""
-    conn = await db.connect(dsn)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            server.check_alive()
-            with contextlib.suppress(asyncpg.UndefinedTableError):
-                n = await conn.fetchval("SELECT count(*) FROM v_hosts")
-                if n >= hosts:
-                    break
-            if time.monotonic() > deadline:
-                raise BenchError("compute hosts were not registered within 60s")
-            await asyncio.sleep(0.1)
-    finally:
-        await conn.close()
+    await server.wait_hosts(hosts, 60)
     async with _client(server, "bench-warmup") as client:
         for i in range(3):
             sid = await _post_servers(client, f"warmup-{i}")
             await _wait_active(client, sid, 0.005, 30)
 
 
-async def measure_latency(server: ServerProcess, count: int, poll: float) -> LatencyResult:
+async def measure_latency(server: ServeProcess, count: int, poll: float) -> LatencyResult:
     result = LatencyResult([], [], [])
     async with _client(server, "bench-latency") as client:
         for i in range(count):
@@ -326,7 +196,7 @@ class FleetBuild:
         return next((t for t, n in self.curve if n >= count), float("nan"))
 
 
-async def build_fleet(server: ServerProcess, dsn: str, total: int, batch: int) -> FleetBuild:
+async def build_fleet(server: ServeProcess, dsn: str, total: int, batch: int) -> FleetBuild:
     """Create ``total`` servers in max_count batches; wait until all are ACTIVE.
 
     Progress is read from the projection table directly (one cheap count), so the
@@ -373,7 +243,7 @@ async def build_fleet(server: ServerProcess, dsn: str, total: int, batch: int) -
     return FleetBuild(time.perf_counter() - t0, posted, curve)
 
 
-async def hammer_detail(server: ServerProcess, expected: int, clients: int,
+async def hammer_detail(server: ServeProcess, expected: int, clients: int,
                         duration: float) -> ListResult:
     bad_status, wrong_count = HttpIssues(), HttpIssues()
     latencies: list[float] = []
@@ -585,17 +455,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _serve_argv(args: argparse.Namespace, dsn: str, port: int) -> tuple[list[str], list[str]]:
-    """The command line for control-plane serve, and the flags to print."""
+def _serve_flags(args: argparse.Namespace) -> list[str]:
+    """The options of control-plane serve (beside host, port and database)."""
     total = args.servers_latency + args.servers_list + 3  # + warm-up servers
     # Every host can hold the whole fleet, so placement never fails for capacity.
-    flags = ["--latency", f"{args.latency:g}", "--fake-hosts", str(args.fake_hosts),
-             "--vcpus", str(max(32, total * FLAVOR_VCPUS)),
-             "--ram", str(max(131072, total * FLAVOR_RAM_MB)),
-             "--disk", str(max(2000, total * FLAVOR_DISK_GB))]
-    argv = [sys.executable, "-m", "control_plane.cli", "serve", "--host", HOST,
-            "--port", str(port), "--database-url", dsn, *flags]
-    return argv, flags
+    return ["--latency", f"{args.latency:g}", "--fake-hosts", str(args.fake_hosts),
+            "--vcpus", str(max(32, total * FLAVOR_VCPUS)),
+            "--ram", str(max(131072, total * FLAVOR_RAM_MB)),
+            "--disk", str(max(2000, total * FLAVOR_DISK_GB))]
 
 
 @dataclass
@@ -608,26 +475,21 @@ class Report:
 
 async def run_server_phases(args: argparse.Namespace, scratch: ScratchDatabases,
                             report: Report, workdir: pathlib.Path) -> None:
-    dsn = await scratch.create("api")
-    port = free_port()
-    argv, flags = _serve_argv(args, dsn, port)
-    env = dict(os.environ)
-    env.update({
+    dsn = await scratch.create(f"cp_bench_{os.getpid()}_api")
+    flags = _serve_flags(args)
+    server = ServeProcess(dsn, workdir / "server.log", flags, env={
         "CONTROL_PLANE_AUTH_STRATEGY": "noauth",  # the benchmark measures compute, not auth
         "CONTROL_PLANE_QUOTA_INSTANCES": "-1",
         "CONTROL_PLANE_QUOTA_CORES": "-1",
         "CONTROL_PLANE_QUOTA_RAM": "-1",
         "CONTROL_PLANE_MAX_LIMIT": str(max(1000, args.servers_list)),
-        "PYTHONUNBUFFERED": "1",
     })
-    env.pop("DATABASE_URL", None)  # --database-url is explicit
-    server = ServerProcess(argv, env, port, workdir / "server.log")
     log(f"starting control-plane serve on {server.base_url} ({' '.join(flags)})")
-    await server.start()
+    server.start()
     try:
         t0 = time.perf_counter()
-        await server.wait_ready(60)
-        await wait_hosts_and_warm_up(server, dsn, args.fake_hosts)
+        await server.wait_ready(60, path="/")
+        await wait_hosts_and_warm_up(server, args.fake_hosts)
         log(f"server ready and warmed up in {time.perf_counter() - t0:.1f}s")
 
         log(f"phase 1: {args.servers_latency} servers, create -> ACTIVE, one at a time")
@@ -666,17 +528,17 @@ async def run_server_phases(args: argparse.Namespace, scratch: ScratchDatabases,
         for sample in res.bad_status.samples + res.wrong_count.samples:
             report.add(f"      ! {sample}")
     finally:
-        await server.stop()
-        problems = server.problems()
-        report.add(f"    server log: {len(problems)} warning/error lines"
-                   + (" - first ones:" if problems else ""))
-        for line in problems[:8]:
+        server.stop(((signal.SIGTERM, 15), (signal.SIGKILL, 10)), log)
+        found = problems(server)
+        report.add(f"    server log: {len(found)} warning/error lines"
+                   + (" - first ones:" if found else ""))
+        for line in found[:8]:
             report.add(f"      ! {line[:300]}")
 
 
 async def run_event_phase(args: argparse.Namespace, scratch: ScratchDatabases,
                           report: Report) -> None:
-    dsn = await scratch.create("events")
+    dsn = await scratch.create(f"cp_bench_{os.getpid()}_events")
     conn = await asyncpg.connect(dsn)
     try:
         settings = {k: str(await conn.fetchval(f"SHOW {k}")).split()[0]
@@ -703,8 +565,7 @@ async def run_event_phase(args: argparse.Namespace, scratch: ScratchDatabases,
 
 
 async def amain(args: argparse.Namespace) -> int:
-    admin_url = args.database_url or os.environ.get("DATABASE_URL") or LOCAL_PG
-    scratch = ScratchDatabases(admin_url)
+    scratch = ScratchDatabases(harness.admin_url(args.database_url), log)
     report = Report()
     failed: str | None = None
     started = time.perf_counter()
@@ -714,7 +575,7 @@ async def amain(args: argparse.Namespace) -> int:
                 await run_server_phases(args, scratch, report, pathlib.Path(tmp))
             if not args.skip_events:
                 await run_event_phase(args, scratch, report)
-        except BenchError as exc:
+        except HarnessError as exc:
             failed = str(exc)
         finally:
             await scratch.drop_all()

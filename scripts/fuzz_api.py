@@ -27,7 +27,7 @@ import os
 import pathlib
 import re
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,60 +35,21 @@ import time
 from typing import Any
 from xml.etree import ElementTree
 
-import asyncpg
+import harness
 import httpx
+from harness import IMAGE, HarnessError, ScratchDatabases, ServeProcess
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from control_plane.store import db  # noqa: E402
-
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-HOST = "127.0.0.1"
-IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # cirros, seeded by the system
 FLAVOR = "42"
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 BOOTSTRAP = "users:\n  - {name: demo, password: secret, project: demo, roles: [member]}\n"
 
-
-def log(msg: str) -> None:
-    print(f"[fuzz {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+log = harness.logger("fuzz")
 
 
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-# --------------------------------------------------------------------------- the server
-
-
-async def wait_ready(proc: subprocess.Popen[bytes], root: str, dsn: str, timeout: float
-                     ) -> str | None:
-    """None once the API answers and both fake hosts registered, else what went wrong."""
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2.0) as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                return f"server exited ({proc.returncode})"
-            try:
-                ok = (await http.get(f"{root}/v2.1")).status_code == 200
-            except httpx.TransportError:
-                ok = False
-            if ok:
-                conn = await asyncpg.connect(dsn)
-                try:
-                    if await conn.fetchval("SELECT count(*) FROM v_hosts") >= 2:
-                        return None
-                finally:
-                    await conn.close()
-            await asyncio.sleep(0.2)
-    return f"server not ready at {root} in {timeout:.0f} s"
+async def wait_ready(server: ServeProcess, timeout: float) -> None:
+    """Once the API answers and both fake hosts registered."""
+    await server.wait_ready(timeout)
+    await server.wait_hosts(2, timeout)
 
 
 # --------------------------------------------------------------------------- seeding
@@ -219,23 +180,6 @@ async def login(root: str) -> str:
     return r.headers["x-subject-token"]
 
 
-async def create_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def config_toml(params: dict[str, str], victims: dict[str, dict[str, str]]) -> str:
     def table(values: dict[str, str]) -> str:
         return "{ " + ", ".join(f"{json.dumps('path.' + k)} = {json.dumps(v)}"
@@ -314,30 +258,23 @@ def server_tracebacks(log_text: str) -> dict[tuple[str, str, str], tuple[int, st
 
 
 def run(args: argparse.Namespace) -> int:
-    admin_url = os.environ.get("DATABASE_URL") or LOCAL_PG
     name = f"cp_fuzz_{os.getpid()}"
-    asyncio.run(create_database(admin_url, name))
-    dsn = db.with_database(admin_url, name)
+    scratch = ScratchDatabases(harness.admin_url())
+    dsn = asyncio.run(scratch.create(name))
     work = pathlib.Path(tempfile.mkdtemp(prefix="cp_fuzz_"))
-    port = free_port()
-    root = f"http://{HOST}:{port}"
     (work / "bootstrap.yaml").write_text(BOOTSTRAP)
     server_log = work / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONTROL_PLANE_AUTH_STRATEGY": "keystone",
-           "CONTROL_PLANE_BOOTSTRAP_FILE": str(work / "bootstrap.yaml"),
-           "CONTROL_PLANE_TOKEN_KEY_FILE": str(work / "token.key"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
-                                                       os.environ.get("PYTHONPATH")]))}
-    with server_log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "control_plane.cli", "serve", "--host", HOST,
-             "--port", str(port), "--database-url", dsn, "--fake-hosts", "2",
-             "--latency", "0.01"],
-            cwd=REPO, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env)
+    server = ServeProcess(dsn, server_log, ["--fake-hosts", "2", "--latency", "0.01"], env={
+        "CONTROL_PLANE_AUTH_STRATEGY": "keystone",
+        "CONTROL_PLANE_BOOTSTRAP_FILE": str(work / "bootstrap.yaml"),
+        "CONTROL_PLANE_TOKEN_KEY_FILE": str(work / "token.key")})
+    root = server.base_url
+    server.start()
     try:
-        problem = asyncio.run(wait_ready(proc, root, dsn, 60.0))
-        if problem is not None:
-            raise SystemExit(f"{problem}:\n{server_log.read_text()[-4000:]}")
+        try:
+            asyncio.run(wait_ready(server, 60.0))
+        except HarnessError as exc:
+            raise SystemExit(str(exc)) from None
         log(f"server up at {root} on database {name}")
         token = asyncio.run(login(root))
         params, victims = asyncio.run(seed(root, token))
@@ -379,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
             log(f"schemathesis wrote no report (exit {result.returncode})")
             return 2
         requests, failures, examples, errors = summarize(work)
-        if proc.poll() is not None:
+        if server.proc is not None and server.proc.poll() is not None:
             errors.append(f"the server exited: {server_log.read_text()[-2000:]}")
         log(f"schemathesis exit {result.returncode} after {elapsed:.0f} s; "
             f"{requests} requests sent")
@@ -409,15 +346,10 @@ def run(args: argparse.Namespace) -> int:
             log(f"kept {work} and database {name}")
         return 1 if failures or errors else 0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop(((signal.SIGTERM, 10), (signal.SIGKILL, 10)))
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-            asyncio.run(drop_database(admin_url, name))
+            asyncio.run(scratch.drop_all())
 
 
 def main() -> int:

@@ -25,36 +25,28 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import pathlib
 import re
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
+import harness
 import httpx
 import orjson
+from harness import IMAGE, ScratchDatabases
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from control_plane.bootstrap import open_system
+from control_plane.config import DEFAULT_QUOTAS, Settings
+from control_plane.store import db, event_io, hashchain
+from drivers.base import HostSpec
+from drivers.fake import FakeDriver
 
-from control_plane.bootstrap import open_system  # noqa: E402
-from control_plane.config import DEFAULT_QUOTAS, Settings  # noqa: E402
-from control_plane.store import db, event_io, hashchain  # noqa: E402
-from drivers.base import HostSpec  # noqa: E402
-from drivers.fake import FakeDriver  # noqa: E402
-
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 REQ_RE = re.compile(r"req-[0-9a-f-]{36}")
 
 
-def log(msg: str) -> None:
-    print(f"[rebuild-bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+log = harness.logger("rebuild-bench")
 
 
 async def make_template(dsn: str, servers: int) -> int:
@@ -67,11 +59,7 @@ async def make_template(dsn: str, servers: int) -> int:
         worker = system.start_compute(
             FakeDriver([HostSpec(f"bench{i}", 256, 1 << 20, 100_000) for i in range(2)]),
             "bench")
-        while True:
-            async with system.pool.acquire() as conn:
-                if await conn.fetchval("SELECT count(*) FROM v_hosts") >= len(worker.hosts):
-                    break
-            await asyncio.sleep(0.05)
+        await harness.wait_hosts(system.pool, len(worker.hosts))
         start = await system.store.head()
         headers = {"X-Auth-Token": "alice:project-a", "X-OpenStack-Nova-API-Version": "2.14"}
         transport = httpx.ASGITransport(app=system.app())
@@ -238,23 +226,17 @@ async def main() -> None:
     ap.add_argument("--template-servers", type=int, default=20)
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = ap.parse_args()
-    base = os.environ.get("DATABASE_URL") or LOCAL_PG
     name = f"cp_rebuild_{os.getpid()}"
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.execute(f'CREATE DATABASE "{name}_tpl"')
-    dsn = base.rsplit("/", 1)[0] + f"/{name}"
-    template = f"{dsn}_tpl"
+    scratch = ScratchDatabases(harness.admin_url())
+    dsn = await scratch.create(name)
+    template = await scratch.create(f"{name}_tpl")
     try:
         log(f"scratch databases {name}, {name}_tpl")
         start = await make_template(template, args.template_servers)
         await fill(template, dsn, start, args.events)
         await rebuild_all(dsn)
     finally:
-        for db_name in (name, f"{name}_tpl"):
-            if not args.keep or db_name.endswith("_tpl"):
-                await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        await admin.close()
+        await scratch.drop_all(keep=[name] if args.keep else [])
 
 
 if __name__ == "__main__":

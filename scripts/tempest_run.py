@@ -40,28 +40,24 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import IO, Any
 
-import asyncpg
-import httpx
+import harness
 import yaml
+from harness import HOST, REPO, HarnessError, ScratchDatabases, ServeProcess, free_port
 
-from control_plane.store.db import embedded_database_url, with_database
+from control_plane.store.db import embedded_database_url
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 TEMPEST_VERSION = "47.0.0"
 DEFAULT_VENV = pathlib.Path.home() / ".cache" / "control-plane" / "tempest-venv"
 DEFAULT_REGEX = r"^tempest\.api\.compute"
-IMAGE_REF = "70a599e0-31e7-49b7-b260-868f441e862b"
+IMAGE_REF = harness.IMAGE
 IMAGE_REF_ALT = "0b2c1a7e-9d3f-4c55-8e6a-3f1d2c4b5a69"
 PASSWORD = "secret"
 
@@ -126,11 +122,10 @@ SUBUNIT_TRACE = (
 )
 
 
-def log(msg: str) -> None:
-    print(f"[tempest_run {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+log = harness.logger("tempest_run")
 
 
-class RunError(Exception):
+class RunError(HarnessError):
     """The run could not be set up; the message says why."""
 
 
@@ -184,41 +179,22 @@ def tempest_env(venv: pathlib.Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- database
 
 
-
-
-async def _admin_execute(admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.contextmanager
 def scratch_database(admin_url: str) -> Iterator[str]:
     name = f"cp_tempest_{os.getpid()}"
-    asyncio.run(_admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    scratch = ScratchDatabases(admin_url, log)
+    dsn = asyncio.run(scratch.create(name))
     log(f"created scratch database {name}")
     try:
-        yield with_database(admin_url, name)
+        yield dsn
     finally:
         try:
-            asyncio.run(_admin_execute(admin_url,
-                                       f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped scratch database {name}")
-        except (OSError, asyncpg.PostgresError) as exc:
+            asyncio.run(scratch.drop_all())
+        except OSError as exc:
             log(f"WARNING: could not drop scratch database {name}: {exc}")
 
 
 # --------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def write_bootstrap(path: pathlib.Path) -> None:
@@ -230,80 +206,17 @@ def write_bootstrap(path: pathlib.Path) -> None:
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
-@dataclass
-class Server:
-    database_url: str
-    bootstrap_file: pathlib.Path
-    log_path: pathlib.Path
-    tree: pathlib.Path = REPO
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env.update({
-            "CONTROL_PLANE_BOOTSTRAP_FILE": str(self.bootstrap_file),
-            "CONTROL_PLANE_ADMIN_USER": "admin",
-            "CONTROL_PLANE_ADMIN_PASSWORD": PASSWORD,
-            "CONTROL_PLANE_ADMIN_PROJECT": "admin",
-            "CONTROL_PLANE_AUTH_STRATEGY": "keystone",
-            "DATABASE_URL": self.database_url,
-        })
-        if self.tree != REPO:  # another checkout: its packages before the editable install
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (str(self.tree), env.get("PYTHONPATH")) if p)
-        env.update({f"CONTROL_PLANE_QUOTA_{k}": str(v) for k, v in QUOTAS.items()})
-        self._log = self.log_path.open("wb")
-        argv = [sys.executable, "-m", "control_plane.cli", "serve", "--host", HOST,
-                "--port", str(self.port), "--database-url", self.database_url]
-        log(f"starting: {' '.join(argv)}")
-        self.proc = subprocess.Popen(argv, env=env, cwd=self.tree, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def wait_ready(self, within: float = 60.0) -> dict[str, Any]:
-        """Wait until ``GET /v2.1`` answers; return its version document."""
-        deadline = time.monotonic() + within
-        with httpx.Client(base_url=self.base_url, trust_env=False, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise RunError(f"control-plane serve exited with {self.proc.returncode};"
-                                   f" log tail:\n{self.log_tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    r = client.get("/v2.1")
-                    if r.status_code == 200:
-                        doc: dict[str, Any] = r.json()["version"]
-                        return doc
-                time.sleep(0.2)
-        raise RunError(f"server not ready after {within}s; log tail:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            # SIGINT first: uvicorn and `control-plane serve` shut down cleanly on it
-            for sig, wait in ((signal.SIGINT, 15), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-                proc.send_signal(sig)
-                try:
-                    proc.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    log(f"server still running {wait}s after {sig.name}")
-            log(f"server stopped (exit {proc.returncode})")
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+def server(database_url: str, bootstrap_file: pathlib.Path, log_path: pathlib.Path,
+           tree: pathlib.Path = REPO) -> ServeProcess:
+    """control-plane serve as Tempest's cloud: Keystone auth, the accounts' bootstrap file,
+    an admin, quotas large enough for the whole run."""
+    env = {"CONTROL_PLANE_BOOTSTRAP_FILE": str(bootstrap_file),
+           "CONTROL_PLANE_ADMIN_USER": "admin",
+           "CONTROL_PLANE_ADMIN_PASSWORD": PASSWORD,
+           "CONTROL_PLANE_ADMIN_PROJECT": "admin",
+           "CONTROL_PLANE_AUTH_STRATEGY": "keystone",
+           **{f"CONTROL_PLANE_QUOTA_{k}": str(v) for k, v in QUOTAS.items()}}
+    return ServeProcess(database_url, log_path, env=env, tree=tree)
 
 
 # --------------------------------------------------------------------------- workspace
@@ -636,21 +549,22 @@ def run(args: argparse.Namespace) -> int:
         try:
             admin_url = args.database_url or embedded_database_url()
             with scratch_database(admin_url) as dsn:
-                server = Server(dsn, bootstrap, server_log, args.server_tree.resolve())
+                cloud = server(dsn, bootstrap, server_log, args.server_tree.resolve())
                 try:
-                    server.start()
-                    version = server.wait_ready()
+                    log(f"starting: {' '.join(cloud.argv)}")
+                    cloud.start()
+                    version: dict[str, Any] = asyncio.run(cloud.wait_ready()).json()["version"]
                     max_mv = args.max_microversion or version.get("version") or "2.1"
-                    log(f"server up at {server.base_url} (microversions "
+                    log(f"server up at {cloud.base_url} (microversions "
                         f"{version.get('min_version')}..{version.get('version')};"
                         f" testing up to {max_mv})")
-                    ws = init_workspace(venv, root, server.port, max_mv, args.feature,
+                    ws = init_workspace(venv, root, cloud.port, max_mv, args.feature,
                                         args.service)
                     selection = selection_args(ws, args.regex, args.subset)
                     subunit_path, timed_out = run_tempest(venv, ws, selection, args.timeout,
                                                           args.quiet)
                 finally:
-                    server.stop()
+                    log(f"server stopped (exit {cloud.stop(log=log)})")
             results = parse_results(venv, subunit_path)
             (ws / "results.json").write_text(json.dumps(results, indent=1))
             return summarize(results, timed_out, time.monotonic() - started)
@@ -670,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except RunError as exc:
+    except HarnessError as exc:
         log(f"ERROR: {exc}")
         return 2
     except KeyboardInterrupt:

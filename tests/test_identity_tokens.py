@@ -11,33 +11,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from control_plane.access.authentication import ExternalKeystone
 from control_plane.api.faults import ServiceUnavailable
-from control_plane.bootstrap import System, open_system
-from control_plane.config import Settings
+from control_plane.bootstrap import System
+from tests import keystone_fixtures
 from tests.test_identity import login
 from tests.test_identity_validation import keystone_error
 
-
-@pytest.fixture
-async def ks(fresh_dsn: str) -> AsyncIterator[System]:
-    system = await open_system(fresh_dsn, Settings(auth_strategy="keystone"), pool_size=6)
-    try:
-        yield system
-    finally:
-        await system.close()
-
-
-@pytest.fixture
-async def http(ks: System) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ks.app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://cloud") as client:
-        yield client
+# the system under test authenticates with its own Keystone
+ks, http = keystone_fixtures.ks, keystone_fixtures.http
 
 
 async def _member(http: httpx.AsyncClient, admin: str, name: str, role: str = "member"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -25,12 +24,16 @@ from control_plane.bootstrap import System, open_system
 from control_plane.config import Settings
 from control_plane.domain.errors import Invalid as BadRequest
 from control_plane.domain.identity.aggregate import Project, RevokedToken, Role, User
+from tests import keystone_fixtures
 from tests.conftest import scratch_database
 from tests.test_identity import login, password_auth
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 USER = {"name": "u", "domain_id": "default", "password_hash": None, "enabled": True,
         "email": None, "description": None, "default_project_id": None}
+
+# the system under test authenticates with its own Keystone
+ks, http = keystone_fixtures.ks, keystone_fixtures.http
 
 
 def keystone_error(r: httpx.Response, code: int) -> str:
@@ -77,22 +80,6 @@ def test_updates_grants_roles_and_revocations_are_checked_too() -> None:
 
 
 # -- over HTTP ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def ks(fresh_dsn: str) -> AsyncIterator[System]:
-    system = await open_system(fresh_dsn, Settings(auth_strategy="keystone"), pool_size=6)
-    try:
-        yield system
-    finally:
-        await system.close()
-
-
-@pytest.fixture
-async def http(ks: System) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=ks.app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://cloud") as client:
-        yield client
 
 
 async def _events(system: System) -> int:

@@ -126,7 +126,6 @@ def _known(lines: str) -> frozenset[tuple[str, str, str]]:
 
 
 KNOWN = _known("""
-drivers drivers.qemu.driver control_plane
 """)
 
 
@@ -141,9 +140,7 @@ def test_no_new_breach_and_none_listed_that_is_gone() -> None:
 
 
 # modules over the size limit today, at their size then: they may shrink, never grow
-LONG = {"control_plane/domain/commands.py": 715,
-        "drivers/qemu/driver.py": 667,
-        "workers/compute/worker.py": 420}
+LONG = {"control_plane/domain/commands.py": 715}
 MAX_LINES = 400
 
 

@@ -20,23 +20,20 @@ import asyncpg
 from control_plane.access.tokens import unseal
 from control_plane.context import RequestContext, now
 from control_plane.domain import commands as c
-from control_plane.domain.servers import moves as server_moves
 from control_plane.domain.servers import power_sync as server_power_sync
-from control_plane.domain.servers import resize as server_resize
-from control_plane.domain.servers import shelve as server_shelve
 from control_plane.domain.servers import simple_actions, states
 from control_plane.domain.servers import snapshot as server_snapshot
 from control_plane.domain.servers.aggregate import Server
-from control_plane.domain.servers.network import vifs as vifs_of
 from control_plane.service.bus import MessageBus
 from control_plane.service.compute_rpc import RPCServer
 from control_plane.service.handlers.hosts import host_lock_key
 from control_plane.store.eventstore import EventStore, RecordedEvent
 from control_plane.store.follower import Follower
 from control_plane.store.notifier import Notifier
-from drivers.base import DriverError, GuestNotFound, HypervisorDriver, InstanceSpec
-from workers.compute import consoles, network_interfaces, periodic, volume_attachments
+from drivers.base import DriverError, GuestNotFound, HypervisorDriver
+from workers.compute import consoles, moves, network_interfaces, periodic, volume_attachments
 from workers.compute.metered import metered
+from workers.compute.specs import spec_of
 from workers.scheduler import caused_by
 
 log = logging.getLogger(__name__)
@@ -52,33 +49,12 @@ ACTIONS = {"ServerStopRequested": "stop", "ServerStartRequested": "start",
            **{topic: a.name for topic, a in simple_actions.REQUESTED.items()}}
 
 
-# resize events, and the host (key of the event's data, or the server's current host)
-# whose worker reacts to each
-RESIZE = {"ServerResizeScheduled": "host", "ServerResizeConfirmed": "source_host",
-          "ServerRevertResizeRequested": None}
 SNAPSHOT = "ServerSnapshotRequested"
-# moves: event -> the key of its data naming the host whose worker carries it out
-MOVES = {"ServerLiveMigrationStarted": "source", "ServerEvacuationStarted": "dest"}
-SHELVE = ("ServerShelveRequested", "ServerShelveOffloadRequested", "ServerUnshelveRequested",
-          "ServerUnshelveScheduled")
-
-
-def spec_of(server: Server, flavor: dict[str, Any] | None = None, image_ref: str | None = None,
-            sealed_pass: str | None = None) -> InstanceSpec:
-    """What a driver needs to build the server's guest (the admin password unsealed)."""
-    f = flavor or server.flavor
-    sealed = getattr(server, "admin_pass", "") if sealed_pass is None else sealed_pass
-    return InstanceSpec(
-        server_id=str(server.id), name=server.name, vcpus=f["vcpus"], memory_mb=f["ram"],
-        disk_gb=f["disk"], image_ref=image_ref or server.image_ref, metadata=server.metadata,
-        admin_pass=unseal(sealed) if sealed else None,
-        files=tuple((x["path"], x["contents"]) for x in getattr(server, "files", [])),
-        vifs=tuple(dict(v) for v in vifs_of(server).values()))
 
 
 class ComputeWorker(Follower):
-    types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS, *RESIZE,
-             *SHELVE, *MOVES, *volume_attachments.EVENTS, *network_interfaces.EVENTS)
+    types = ("ServerScheduled", "ServerDeleteRequested", SNAPSHOT, *ACTIONS,
+             *moves.EVENTS, *volume_attachments.EVENTS, *network_interfaces.EVENTS)
     concurrency = 32
 
     def __init__(self, store: EventStore, notifier: Notifier, bus: MessageBus,
@@ -270,92 +246,6 @@ class ComputeWorker(Follower):
         await self.bus.handle(c.CompleteServerAction(event.stream_id, server.host, action,
                                                      started), ctx)
 
-    async def _resize(self, event: RecordedEvent) -> None:
-        key = RESIZE[event.event_type]
-        server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
-        host = event.data[key] if key else (server.host if server else None)
-        if server is None or host not in self.hosts:
-            return
-        ctx = caused_by(event, self.name)
-        started = now().isoformat()
-        sid = event.stream_id
-        if event.event_type == "ServerResizeScheduled":
-            if server.task_state != server_resize.RESIZE_MIGRATING:
-                return
-            spec = spec_of(server, flavor=server.new_flavor or server.flavor)
-            try:
-                await self.driver.migrate(server.resize_source, host, spec)
-            except DriverError as exc:
-                await self.bus.handle(c.FailResize(sid, host, started, str(exc)), ctx)
-                return
-            await self.bus.handle(c.FinishResize(sid, host, started), ctx)
-        elif event.event_type == "ServerResizeConfirmed":
-            await self.driver.destroy(host, sid)  # the source copy is no longer needed
-        else:  # revert: drop the target copy, the source copy takes over again
-            if server.task_state != server_resize.RESIZE_REVERTING:
-                return
-            await self.driver.destroy(host, sid)
-            if server.resize_source is not None:
-                await self.driver.finish_revert_migration(server.resize_source, sid)
-            await self.bus.handle(c.FinishRevertResize(sid, host, started), ctx)
-
-    async def _shelve(self, event: RecordedEvent, server: Server) -> None:
-        host, sid = server.host, event.stream_id
-        if host not in self.hosts:
-            return
-        assert host is not None
-        ctx = caused_by(event, self.name)
-        started = now().isoformat()
-        kind = event.event_type
-        if kind == "ServerShelveRequested" and server.task_state == server_shelve.SHELVING:
-            size = await self.driver.snapshot(host, sid, event.data["image_id"])
-            offload = bool(event.data["offload"])
-            if offload:
-                await self.driver.destroy(host, sid)
-            else:
-                await self.driver.power_off(host, sid)
-            await self.bus.handle(c.FinishShelve(sid, host, started, offload, size), ctx)
-        elif kind == "ServerShelveOffloadRequested" and \
-                server.task_state == server_shelve.OFFLOADING:
-            await self.driver.destroy(host, sid)
-            await self.bus.handle(c.FinishOffload(sid, host, started), ctx)
-        elif kind == "ServerUnshelveRequested" and server.task_state == server_shelve.UNSHELVING:
-            await self.driver.power_on(host, sid)  # shelved, not offloaded: still here
-            await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
-        elif kind == "ServerUnshelveScheduled" and server.task_state == server_shelve.SPAWNING:
-            await self.driver.spawn(host, spec_of(
-                server, image_ref=server.shelved_image or server.image_ref))
-            await self.bus.handle(c.FinishUnshelve(sid, host, started), ctx)
-
-    async def _move(self, event: RecordedEvent) -> None:
-        if event.data[MOVES[event.event_type]] not in self.hosts:
-            return
-        server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
-        if server is None or getattr(server, "move_target", None) != event.data["dest"]:
-            return  # finished already (seen again after a restart), or deleted
-        ctx = caused_by(event, self.name)
-        started = now().isoformat()
-        sid, source, dest = event.stream_id, event.data["source"], event.data["dest"]
-        ok, message = True, ""
-        if event.event_type == "ServerLiveMigrationStarted":
-            if server.task_state != server_moves.MIGRATING:
-                return
-            try:
-                await self.driver.live_migrate(source, dest, sid)
-            except DriverError as exc:
-                ok, message = False, str(exc)
-            await self.bus.handle(c.FinishLiveMigration(sid, source, started, ok, message), ctx)
-            return
-        if server.task_state != server_moves.REBUILDING:
-            return
-        try:  # the source host is down: rebuild the guest from its image on the target
-            await self.driver.spawn(dest, spec_of(server, sealed_pass=event.data["admin_pass"]))
-            if event.data["return_to"] == states.STOPPED:
-                await self.driver.power_off(dest, sid)
-        except DriverError as exc:
-            ok, message = False, str(exc)
-        await self.bus.handle(c.FinishEvacuation(sid, dest, started, ok, message), ctx)
-
     async def handle(self, event: RecordedEvent) -> None:
         if event.event_type in network_interfaces.EVENTS:
             await network_interfaces.handle(self, event)
@@ -364,16 +254,8 @@ class ComputeWorker(Follower):
         if event.event_type in volume_attachments.EVENTS:
             await volume_attachments.handle(self, event)
             return
-        if event.event_type in MOVES:
-            await self._move(event)
-            return
-        if event.event_type in RESIZE:
-            await self._resize(event)
-            return
-        if event.event_type in SHELVE:
-            server = await self.bus.deps.unit_of_work().get(Server, uuid.UUID(event.stream_id))
-            if server is not None:
-                await self._shelve(event, server)
+        if event.event_type in moves.EVENTS:
+            await moves.handle(self, event)
             return
         if event.event_type == "ServerScheduled" and event.data["host"] not in self.hosts:
             return
