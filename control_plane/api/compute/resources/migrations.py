@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 
 MR = "os_compute_api:os-migrations:"
 _HOST_FIELDS = ("dest_compute", "dest_host", "dest_node", "source_compute", "source_node")
@@ -67,3 +69,9 @@ async def index(request: Request) -> Response:
         rows = await conn.fetch(sql + " ORDER BY created_at DESC, id DESC", *args)
     with_hosts = common.allowed(request, ctx, MR + "index:host")
     return common.JSON({"migrations": [render(r, with_hosts) for r in rows]})
+
+
+ROUTES: list[BaseRoute] = [
+    # the index rule; the handler widens the view with index:all_projects / index:host
+    P("/os-migrations", index, "GET", "os_compute_api:os-migrations:index"),
+]
