@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from control_plane.api import app as app_module
 from control_plane.api.compute.resources import versions as versions_module
-from control_plane.api.compute.resources.server_action_router import ACTIONS
+from control_plane.api.compute.routes import SERVER_ACTIONS
 from control_plane.api.compute.schemas import flavors as flavor_schemas
 from control_plane.api.compute.schemas import servers as server_schemas
 from control_plane.api.compute.schemas import volumes as volume_schemas
@@ -268,7 +268,7 @@ def _resolve(value: Any, ids: dict[str, str]) -> Any:
 async def test_valid_bodies_with_one_hostile_field(system: System, http: httpx.AsyncClient,
                                                    ids: dict[str, str]) -> None:
     cases = list(BASES)
-    for key, (_, schema, _) in ACTIONS.items():
+    for key, (_, schema, _) in SERVER_ACTIONS.actions.items():
         inner = ACTION_BASES.get(key, {})
         cases.append(("POST", "/servers/{server_id}/action", {key: inner}, schema))
     for method, path, base, schema in cases:

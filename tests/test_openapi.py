@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from control_plane.api import common, openapi
 from control_plane.api.app import create_app
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.compute.routes import SERVER_ACTIONS
 from control_plane.bootstrap import System
 from control_plane.config import Settings
 from tests.conftest import IMAGE, Api
@@ -74,8 +74,8 @@ def test_action_body_is_one_of_the_registered_actions() -> None:
     op = openapi.build()["paths"]["/v2.1/servers/{server_id}/action"]["post"]
     variants = op["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
     assert variants == [openapi.draft4_to_2020(s)
-                        for _, (_, s, _) in sorted(server_actions.ACTIONS.items())]
-    assert len(variants) == len(server_actions.ACTIONS) > 20
+                        for _, (_, s, _) in sorted(SERVER_ACTIONS.actions.items())]
+    assert len(variants) == len(SERVER_ACTIONS.actions) > 20
 
 
 def test_microversioned_bodies_say_so() -> None:
@@ -141,7 +141,7 @@ async def test_declared_request_schemas_are_the_ones_validated_with(
         assert used == declared, f"{op.method} {op.path}"
 
     # the action route: each action is validated with the schema its entry registers
-    for name, (_, schema, _) in server_actions.ACTIONS.items():
+    for name, (_, schema, _) in SERVER_ACTIONS.actions.items():
         seen.clear()
         await admin.post(f"/servers/{server['id']}/action", {name: {"not": "valid"}})
         assert seen == [id(schema)], name

@@ -167,10 +167,10 @@ def operations() -> Iterator[Operation]:
 
 
 def _request_body(op: Operation) -> Schema | None:
-    from control_plane.api.compute.resources import server_action_router as server_actions
+    from control_plane.api.compute.routes import SERVER_ACTIONS
 
-    if op.handler is server_actions.action:
-        variants = [draft4_to_2020(s) for _, (_, s, _) in sorted(server_actions.ACTIONS.items())]
+    if op.handler is SERVER_ACTIONS:
+        variants = [draft4_to_2020(s) for _, (_, s, _) in sorted(SERVER_ACTIONS.actions.items())]
         return {"required": True, "description": "One server action: the body's single key "
                                                  "names it.",
                 "content": {"application/json": {"schema": {"oneOf": variants}}}}

@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import attach_interfaces as schema
 from control_plane.api.faults import BadRequest, NotFound
@@ -89,3 +91,15 @@ async def delete(request: Request) -> Response:
     await common.bus(request).handle(
         c.DetachInterface(server_id, request.path_params["port_id"]), ctx)
     return common.empty(202)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/os-interface", index, "GET",
+      "os_compute_api:os-attach-interfaces:list"),
+    P("/servers/{server_id}/os-interface", create, "POST",
+      "os_compute_api:os-attach-interfaces:create"),
+    P("/servers/{server_id}/os-interface/{port_id}", show, "GET",
+      "os_compute_api:os-attach-interfaces:show"),
+    P("/servers/{server_id}/os-interface/{port_id}", delete, "DELETE",
+      "os_compute_api:os-attach-interfaces:delete"),
+]

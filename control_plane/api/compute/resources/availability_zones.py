@@ -6,8 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from projections.hosts import queries as host_queries
 
 
@@ -39,3 +41,9 @@ async def detail(request: Request) -> Response:
                     timespec="microseconds")}} for h in hosts},
         })
     return common.JSON({"availabilityZoneInfo": info})
+
+
+ROUTES: list[BaseRoute] = [
+    P("/os-availability-zone", index, "GET", "os_compute_api:os-availability-zone:list"),
+    P("/os-availability-zone/detail", detail, "GET", "os_compute_api:os-availability-zone:detail"),
+]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.faults import BadRequest, NotFound, Unauthorized
 from control_plane.context import now
 from control_plane.domain.consoles.aggregate import token_hash
@@ -30,3 +32,9 @@ async def show(request: Request) -> Response:
     return common.JSON({"console": {
         "instance_uuid": str(row["instance_uuid"]), "host": row["host"], "port": row["port"],
         "internal_access_path": row["internal_access_path"]}})
+
+
+ROUTES: list[BaseRoute] = [
+    P("/os-console-auth-tokens/{console_token}", show, "GET",
+      "os_compute_api:os-console-auth-tokens"),
+]

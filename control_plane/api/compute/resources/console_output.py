@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.api import common
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.schemas import console_output as schema
 from control_plane.context import RequestContext
 from control_plane.service.handlers import consoles
@@ -23,7 +23,7 @@ async def _get_console_output(request: Request, ctx: RequestContext, server_id: 
     return common.JSON({"output": output})
 
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "os-getConsoleOutput": ("os_compute_api:os-console-output", schema.get_console_output,
                             _get_console_output),
-})
+}

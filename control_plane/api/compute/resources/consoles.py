@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.access.tokens import unseal
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.views import servers as server_views
 from control_plane.api.faults import NotFound
@@ -69,3 +71,24 @@ async def delete(request: Request) -> Response:
     await common.bus(request).handle(
         c.DeleteConsole(request.path_params["server_id"], _console_id(request)), ctx)
     return common.empty(202)
+
+
+_RULE = "os_compute_api:os-consoles:"
+
+
+def _routes(collection: str, item: str) -> list[BaseRoute]:
+    """os-consoles at Nova's path, and at the reference's printed ones (aliases)."""
+    routes: list[BaseRoute] = []
+    if collection:
+        routes += [P(collection, index, "GET", _RULE + "index"),
+                   P(collection, create, "POST", _RULE + "create")]
+    return [*routes, P(item, show, "GET", _RULE + "show"),
+            P(item, delete, "DELETE", _RULE + "delete")]
+
+
+ROUTES: list[BaseRoute] = [
+    *_routes("/servers/{server_id}/consoles", "/servers/{server_id}/consoles/{console_id}"),
+    *_routes("/servers/{server_id}/os-consoles",
+             "/servers/{server_id}/os-consoles/{console_id}"),
+    *_routes("", "/servers/{server_id}/os-console/{console_id}"),
+]

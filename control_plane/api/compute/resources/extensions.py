@@ -6,8 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.faults import NotFound
 
 _NAMESPACE = "http://docs.openstack.org/compute/ext/fake_xml"
@@ -152,3 +154,9 @@ async def show(request: Request) -> Response:
         if entry[0] == alias:
             return common.JSON({"extension": _render(*entry)})
     raise NotFound()
+
+
+ROUTES: list[BaseRoute] = [
+    P("/extensions", index, "GET", "os_compute_api:extensions"),
+    P("/extensions/{alias}", show, "GET", "os_compute_api:extensions"),
+]

@@ -7,8 +7,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.schemas import flavors as schema
 from control_plane.api.compute.views.flavors import render
 from control_plane.api.faults import BadRequest, NotFound
@@ -249,3 +251,28 @@ async def extra_spec_delete(request: Request) -> Response:
         await find(conn, flavor_id, ctx)
     await common.bus(request).handle(c.DeleteFlavorExtraSpec(flavor_id, key), ctx)
     return common.empty(200)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/flavors", index, "GET", "os_compute_api:flavors:index"),
+    P("/flavors", create, "POST", "os_compute_api:os-flavor-manage:create"),
+    P("/flavors/detail", detail, "GET", "os_compute_api:flavors:detail"),
+    P("/flavors/os-flavor-manage", create, "POST", "os_compute_api:os-flavor-manage:create"),
+    P("/flavors/os-flavor-manage/{flavor_id}", delete, "DELETE",
+      "os_compute_api:os-flavor-manage:delete"),
+    P("/flavors/{flavor_id}", show, "GET", "os_compute_api:flavors:show"),
+    P("/flavors/{flavor_id}", delete, "DELETE", "os_compute_api:os-flavor-manage:delete"),
+    P("/flavors/{flavor_id}/action", action, "POST", ACTION_RULES),
+    P("/flavors/{flavor_id}/os-flavor-access", access_list, "GET",
+      "os_compute_api:os-flavor-access"),
+    P("/flavors/{flavor_id}/os-extra_specs", extra_specs_index, "GET",
+      "os_compute_api:os-flavor-extra-specs:index"),
+    P("/flavors/{flavor_id}/os-extra_specs", extra_specs_create, "POST",
+      "os_compute_api:os-flavor-extra-specs:create"),
+    P("/flavors/{flavor_id}/os-extra_specs/{key}", extra_spec_show, "GET",
+      "os_compute_api:os-flavor-extra-specs:show"),
+    P("/flavors/{flavor_id}/os-extra_specs/{key}", extra_spec_update, "PUT",
+      "os_compute_api:os-flavor-extra-specs:update"),
+    P("/flavors/{flavor_id}/os-extra_specs/{key}", extra_spec_delete, "DELETE",
+      "os_compute_api:os-flavor-extra-specs:delete"),
+]

@@ -6,19 +6,19 @@ floating_ip); binding a free address takes it for the server's project.
 
 from __future__ import annotations
 
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.schemas import floating_ips as schema
 from control_plane.domain import commands as c
 
 RULE = "os_compute_api:os-floating-ips:"
 
 
-_add = server_actions.from_args(lambda sid, args: c.AddFloatingIp(
+_add = action_dispatch.from_args(lambda sid, args: c.AddFloatingIp(
     sid, args["address"], args.get("fixed_address")))
-_remove = server_actions.from_args(lambda sid, args: c.RemoveFloatingIp(sid, args["address"]))
+_remove = action_dispatch.from_args(lambda sid, args: c.RemoveFloatingIp(sid, args["address"]))
 
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "addFloatingIp": (RULE + "add", schema.add_floating_ip, _add),
     "removeFloatingIp": (RULE + "remove", schema.remove_floating_ip, _remove),
-})
+}

@@ -16,8 +16,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources.history_timeline import page
 from control_plane.api.compute.views.servers import host_id
 from control_plane.api.faults import BadRequest, NotFound
@@ -109,3 +111,11 @@ async def show(request: Request) -> Response:
 async def timeline(request: Request) -> Response:
     entries, fold, when = await _history(request)
     return HTMLResponse(page(fold, entries, when))
+
+
+ROUTES: list[BaseRoute] = [
+    P("/os-history/servers", index, "GET", "os_compute_api:os-history:servers:list"),
+    P("/os-history/servers/{server_id}", show, "GET", "os_compute_api:os-history:servers:show"),
+    P("/os-history/servers/{server_id}/timeline", timeline, "GET",
+      "os_compute_api:os-history:servers:timeline"),
+]

@@ -7,8 +7,10 @@ import uuid
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.schemas import images as schema
 from control_plane.api.compute.views.images import STATUS, render
 from control_plane.api.faults import BadRequest, Forbidden, NotFound
@@ -152,3 +154,22 @@ async def metadata_delete(request: Request) -> Response:
     _check_owner(ctx, row, f"Not authorized for image {image_id}.")
     await common.bus(request).handle(c.DeleteImageMetadataItem(image_id, key), ctx)
     return common.empty(204)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/images", index, "GET", "os_compute_api:images:index"),
+    P("/images/detail", detail, "GET", "os_compute_api:images:detail"),
+    P("/images/{image_id}", show, "GET", "os_compute_api:images:show"),
+    P("/images/{image_id}", delete, "DELETE", "os_compute_api:images:delete"),
+    P("/images/{image_id}/metadata", metadata_index, "GET", "os_compute_api:images:metadata:index"),
+    P("/images/{image_id}/metadata", metadata_update, "POST",
+      "os_compute_api:images:metadata:create"),
+    P("/images/{image_id}/metadata", metadata_replace, "PUT",
+      "os_compute_api:images:metadata:update_all"),
+    P("/images/{image_id}/metadata/{key}", metadata_show, "GET",
+      "os_compute_api:images:metadata:show"),
+    P("/images/{image_id}/metadata/{key}", metadata_set_item, "PUT",
+      "os_compute_api:images:metadata:update"),
+    P("/images/{image_id}/metadata/{key}", metadata_delete, "DELETE",
+      "os_compute_api:images:metadata:delete"),
+]

@@ -7,8 +7,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources.servers import visible_server
 from control_plane.api.faults import NotFound
 from projections.instance_actions import queries as action_queries
@@ -55,3 +57,11 @@ async def show(request: Request) -> Response:
             "traceback": e["traceback"],
         } for e in events]
     return common.JSON({"instanceAction": action})
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/os-instance-actions", index, "GET",
+      "os_compute_api:os-instance-actions:list"),
+    P("/servers/{server_id}/os-instance-actions/{request_id}", show, "GET",
+      "os_compute_api:os-instance-actions:show"),
+]

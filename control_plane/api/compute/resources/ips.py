@@ -6,8 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources.servers import visible_server
 from control_plane.api.faults import NotFound
 
@@ -30,3 +32,9 @@ async def show(request: Request) -> Response:
     if network not in addresses:
         raise NotFound("Instance is not a member of specified network")
     return common.JSON({network: addresses[network]})
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/ips", index, "GET", "os_compute_api:ips:index"),
+    P("/servers/{server_id}/ips/{network}", show, "GET", "os_compute_api:ips:show"),
+]

@@ -8,8 +8,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.schemas import keypairs as schema
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
@@ -98,3 +100,11 @@ async def delete(request: Request) -> Response:
     user_id = _user(request, ctx, "os_compute_api:os-keypairs:delete")
     await common.bus(request).handle(c.DeleteKeypair(request.path_params["name"], user_id), ctx)
     return common.empty(204 if common.is_supported(request, "2.2") else 202)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/os-keypairs", index, "GET", "os_compute_api:os-keypairs:index"),
+    P("/os-keypairs", create, "POST", "os_compute_api:os-keypairs:create"),
+    P("/os-keypairs/{name}", show, "GET", "os_compute_api:os-keypairs:show"),
+    P("/os-keypairs/{name}", delete, "DELETE", "os_compute_api:os-keypairs:delete"),
+]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from projections.servers import queries as server_queries
 
 
@@ -42,3 +44,8 @@ async def show(request: Request) -> Response:
         "totalServerGroupsUsed": 0,
     }
     return common.JSON({"limits": {"rate": [], "absolute": absolute}})
+
+
+ROUTES: list[BaseRoute] = [
+    P("/limits", show, "GET", "os_compute_api:limits"),
+]

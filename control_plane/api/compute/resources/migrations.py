@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from projections.migrations import queries as migration_queries
 
 MR = "os_compute_api:os-migrations:"
@@ -55,3 +57,9 @@ async def index(request: Request) -> Response:
         rows = await migration_queries.matching(conn, f)
     with_hosts = common.allowed(request, ctx, MR + "index:host")
     return common.JSON({"migrations": [render(r, with_hosts) for r in rows]})
+
+
+ROUTES: list[BaseRoute] = [
+    # the index rule; the handler widens the view with index:all_projects / index:host
+    P("/os-migrations", index, "GET", "os_compute_api:os-migrations:index"),
+]

@@ -6,18 +6,18 @@ compute host and reports nothing, while here an unknown network is refused at on
 
 from __future__ import annotations
 
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.schemas import multinic as schema
 from control_plane.domain import commands as c
 
 RULE = "os_compute_api:os-multinic:"
 
 
-_add = server_actions.from_args(lambda sid, args: c.AddFixedIp(sid, str(args["networkId"])))
-_remove = server_actions.from_args(lambda sid, args: c.RemoveFixedIp(sid, args["address"]))
+_add = action_dispatch.from_args(lambda sid, args: c.AddFixedIp(sid, str(args["networkId"])))
+_remove = action_dispatch.from_args(lambda sid, args: c.RemoveFixedIp(sid, args["address"]))
 
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "addFixedIp": (RULE + "add", schema.add_fixed_ip, _add),
     "removeFixedIp": (RULE + "remove", schema.remove_fixed_ip, _remove),
-})
+}

@@ -6,15 +6,15 @@ Nova records no instance action for either.
 
 from __future__ import annotations
 
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.schemas.server_actions import no_argument
 from control_plane.domain import commands as c
 
 RULE = "os_compute_api:os-admin-actions:"
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "injectNetworkInfo": (RULE + "inject_network_info", no_argument("injectNetworkInfo"),
-                          server_actions.command(c.InjectNetworkInfo)),
+                          action_dispatch.command(c.InjectNetworkInfo)),
     "resetNetwork": (RULE + "reset_network", no_argument("resetNetwork"),
-                     server_actions.command(c.ResetNetwork)),
-})
+                     action_dispatch.command(c.ResetNetwork)),
+}

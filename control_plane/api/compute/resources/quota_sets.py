@@ -6,8 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from projections.keypairs import queries as keypair_queries
 from projections.servers import queries as server_queries
 
@@ -59,3 +61,13 @@ async def defaults(request: Request) -> Response:
     common.authorize(request, ctx, "os_compute_api:os-quota-sets:defaults", _target(request))
     return common.JSON({"quota_set": {"id": request.path_params["tenant_id"],
                                       **_limits(request)}})
+
+
+ROUTES: list[BaseRoute] = [
+    # the rules are checked in the handlers, against the project named in the URL
+    P("/os-quota-sets/{tenant_id}", show, "GET", {"show": "os_compute_api:os-quota-sets:show"}),
+    P("/os-quota-sets/{tenant_id}/detail", detail, "GET",
+      {"detail": "os_compute_api:os-quota-sets:detail"}),
+    P("/os-quota-sets/{tenant_id}/defaults", defaults, "GET",
+      {"defaults": "os_compute_api:os-quota-sets:defaults"}),
+]

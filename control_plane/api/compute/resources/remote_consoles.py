@@ -11,9 +11,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.common import P
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import remote_consoles as schema
 from control_plane.api.faults import NotFound
@@ -23,7 +25,7 @@ from control_plane.domain import commands as c
 RULE = "os_compute_api:os-remote-consoles"
 
 
-def _action(protocol: str) -> server_actions.ActionHandler:
+def _action(protocol: str) -> action_dispatch.ActionHandler:
     async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
                       ) -> Response:
         if common.is_supported(request, "2.6"):
@@ -54,9 +56,14 @@ async def create(request: Request) -> Response:
                                            "url": url}})
 
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "os-getVNCConsole": (RULE, schema.get_vnc_console, _action("vnc")),
     "os-getSPICEConsole": (RULE, schema.get_spice_console, _action("spice")),
     "os-getRDPConsole": (RULE, schema.get_rdp_console, _action("rdp")),
     "os-getSerialConsole": (RULE, schema.get_serial_console, _action("serial")),
-})
+}
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/remote-consoles", create, "POST", "os_compute_api:os-remote-consoles"),
+]

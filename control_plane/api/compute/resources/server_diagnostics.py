@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.service.handlers import consoles
 
 
@@ -15,3 +17,8 @@ async def index(request: Request) -> Response:
     result = await consoles.diagnostics(common.deps(request), request.path_params["server_id"],
                                         ctx)
     return common.JSON(result)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/diagnostics", index, "GET", "os_compute_api:os-server-diagnostics"),
+]

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from control_plane.access.passwords import generate_password
 from control_plane.api import common
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.schemas import server_actions as plain
 from control_plane.api.compute.schemas import server_lifecycle as schema
 from control_plane.api.faults import BadRequest
@@ -34,7 +34,7 @@ async def _rescue(request: Request, ctx: RequestContext, server_id: str, args: A
     return common.JSON({"adminPass": password})
 
 
-_change_password = server_actions.from_args(
+_change_password = action_dispatch.from_args(
     lambda sid, args: c.ChangeServerPassword(sid, args["adminPass"]))
 
 
@@ -69,20 +69,20 @@ async def _evacuate(request: Request, ctx: RequestContext, server_id: str, args:
     return Response(status_code=200)
 
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "restore": ("os_compute_api:os-deferred-delete:restore", plain.no_argument("restore"),
-                server_actions.command(c.RestoreServer)),
+                action_dispatch.command(c.RestoreServer)),
     "forceDelete": ("os_compute_api:os-deferred-delete:force",
                     plain.no_argument("forceDelete"),
-                    server_actions.command(c.ForceDeleteServer)),
+                    action_dispatch.command(c.ForceDeleteServer)),
     "rescue": ("os_compute_api:os-rescue", schema.rescue, _rescue),
     "unrescue": ("os_compute_api:os-unrescue", plain.no_argument("unrescue"),
-                 server_actions.command(c.UnrescueServer)),
+                 action_dispatch.command(c.UnrescueServer)),
     "changePassword": ("os_compute_api:os-admin-password", schema.change_password,
                        _change_password),
     "migrate": ("os_compute_api:os-migrate-server:migrate", plain.no_argument("migrate"),
-                server_actions.command(c.MigrateServer)),
+                action_dispatch.command(c.MigrateServer)),
     "os-migrateLive": ("os_compute_api:os-migrate-server:migrate_live", schema.migrate_live,
                        _migrate_live),
     "evacuate": ("os_compute_api:os-evacuate", schema.evacuate, _evacuate),
-})
+}

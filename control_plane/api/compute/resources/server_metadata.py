@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources.servers import visible_server
 from control_plane.api.compute.schemas import images as metadata_schema
 from control_plane.api.faults import BadRequest, NotFound
@@ -67,3 +69,16 @@ async def delete(request: Request) -> Response:
     await common.bus(request).handle(c.DeleteServerMetadataItem(
         request.path_params["server_id"], request.path_params["key"]), common.context(request))
     return common.empty(204)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/metadata", index, "GET", "os_compute_api:server-metadata:index"),
+    P("/servers/{server_id}/metadata", create, "POST", "os_compute_api:server-metadata:create"),
+    P("/servers/{server_id}/metadata", update_all, "PUT",
+      "os_compute_api:server-metadata:update_all"),
+    P("/servers/{server_id}/metadata/{key}", show, "GET", "os_compute_api:server-metadata:show"),
+    P("/servers/{server_id}/metadata/{key}", update, "PUT",
+      "os_compute_api:server-metadata:update"),
+    P("/servers/{server_id}/metadata/{key}", delete, "DELETE",
+      "os_compute_api:server-metadata:delete"),
+]

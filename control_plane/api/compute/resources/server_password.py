@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources.servers import visible_server
 from control_plane.domain import commands as c
 
@@ -23,3 +25,11 @@ async def clear(request: Request) -> Response:
     await common.bus(request).handle(
         c.ClearServerPassword(request.path_params["server_id"]), ctx)
     return common.empty(204)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/os-server-password", show, "GET",
+      "os_compute_api:os-server-password:show"),
+    P("/servers/{server_id}/os-server-password", clear, "DELETE",
+      "os_compute_api:os-server-password:clear"),
+]

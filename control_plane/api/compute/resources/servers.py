@@ -12,9 +12,11 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.access.passwords import generate_password
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.schemas import servers as schema
 from control_plane.api.compute.views.servers import View, render_brief, render_detail
 from control_plane.api.faults import BadRequest, Forbidden, NotFound, QuotaExceeded
@@ -305,3 +307,13 @@ async def delete(request: Request) -> Response:
         await visible_server(conn, server_id, ctx)
     await common.bus(request).handle(c.DeleteServer(server_id), ctx)
     return common.empty(204)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers", index, "GET", "os_compute_api:servers:index"),
+    P("/servers", create, "POST", "os_compute_api:servers:create"),
+    P("/servers/detail", detail, "GET", "os_compute_api:servers:detail"),
+    P("/servers/{server_id}", show, "GET", "os_compute_api:servers:show"),
+    P("/servers/{server_id}", update, "PUT", "os_compute_api:servers:update"),
+    P("/servers/{server_id}", delete, "DELETE", "os_compute_api:servers:delete"),
+]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.resources.attach_interfaces import server_ports
 
@@ -30,3 +32,9 @@ async def index(request: Request) -> Response:
             vif["net_id"] = str(port["network_id"])
         out.append(vif)
     return common.JSON({"virtual_interfaces": out})
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/os-virtual-interfaces", index, "GET",
+      "os_compute_api:os-virtual-interfaces"),
+]

@@ -13,9 +13,11 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
-from control_plane.api.compute.resources import server_action_router as server_actions
+from control_plane.api.common import P
+from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.resources.volumes import limited
 from control_plane.api.compute.schemas import volume_attachments as schema
@@ -101,6 +103,21 @@ async def _attach_action(request: Request, ctx: RequestContext, server_id: str, 
     return common.empty(202)
 
 
-server_actions.register({
+ACTIONS: dict[str, action_dispatch.Entry] = {
     "attach": (RULE + "create", schema.attach_action, _attach_action),
-})
+}
+
+
+ROUTES: list[BaseRoute] = [
+    P("/servers/{server_id}/os-volume_attachments", index, "GET",
+      "os_compute_api:os-volumes-attachments:index"),
+    P("/servers/{server_id}/os-volume_attachments", create, "POST",
+      "os_compute_api:os-volumes-attachments:create"),
+    P("/servers/{server_id}/os-volume_attachments/{volume_id}", show, "GET",
+      "os_compute_api:os-volumes-attachments:show"),
+    # before 2.85 an update is always a swap, and takes the swap rule
+    P("/servers/{server_id}/os-volume_attachments/{volume_id}", update, "PUT",
+      "os_compute_api:os-volumes-attachments:swap"),
+    P("/servers/{server_id}/os-volume_attachments/{volume_id}", delete, "DELETE",
+      "os_compute_api:os-volumes-attachments:delete"),
+]

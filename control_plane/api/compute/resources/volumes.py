@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from control_plane.api import common
+from control_plane.api.common import P
 from control_plane.api.compute.schemas import volumes as schema
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
@@ -196,3 +198,22 @@ async def snapshot_delete(request: Request) -> Response:
     await common.bus(request).handle(
         c.DeleteVolumeSnapshot(request.path_params["snapshot_id"]), ctx)
     return common.empty(202)
+
+
+ROUTES: list[BaseRoute] = [
+    P("/os-volumes", index, "GET", "os_compute_api:os-volumes:list"),
+    P("/os-volumes", create, "POST", "os_compute_api:os-volumes:create"),
+    P("/os-volumes/detail", detail, "GET", "os_compute_api:os-volumes:detail"),
+    P("/os-volumes/{volume_id}", show, "GET", "os_compute_api:os-volumes:show"),
+    P("/os-volumes/{volume_id}", delete, "DELETE", "os_compute_api:os-volumes:delete"),
+    P("/os-volume-types", types_index, "GET", "os_compute_api:os-volume-types:list"),
+    P("/os-volume-types/{volume_type_id}", type_show, "GET", "os_compute_api:os-volume-types:show"),
+    P("/os-snapshots", snapshots_index, "GET", "os_compute_api:os-volumes:snapshots:list"),
+    P("/os-snapshots", snapshot_create, "POST", "os_compute_api:os-volumes:snapshots:create"),
+    P("/os-snapshots/detail", snapshots_detail, "GET",
+      "os_compute_api:os-volumes:snapshots:detail"),
+    P("/os-snapshots/{snapshot_id}", snapshot_show, "GET",
+      "os_compute_api:os-volumes:snapshots:show"),
+    P("/os-snapshots/{snapshot_id}", snapshot_delete, "DELETE",
+      "os_compute_api:os-volumes:snapshots:delete"),
+]

@@ -1,58 +1,35 @@
-"""POST /servers/{id}/action: one table maps each body key to its rule, schema and handler.
+"""The server actions of Nova's servers, pause, suspend, lock, shelve, create-backup and
+security-group resources: their entries of POST /servers/{id}/action.
 
-A handler takes (request, ctx, server_id, args) where args is the value under the
-body's single key, and returns the response. Modules with their own actions
-(consoles, networking, ...) contribute entries through ``register``.
+Other resources declare their own actions the same way (``ACTIONS``); the dispatcher that
+joins them is ``control_plane.api.compute.action_dispatch``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from control_plane.access.passwords import generate_password
 from control_plane.api import common
+from control_plane.api.compute.action_dispatch import (
+    ActionHandler,
+    Entry,
+    command,
+    from_args,
+    simple,
+)
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import server_actions as schema
 from control_plane.api.compute.views import servers as server_views
-from control_plane.api.faults import BadRequest, NotFound
+from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
 from control_plane.domain import commands as c
 from control_plane.service.handlers.servers import hostname_for
 from projections.servers import queries as server_queries
-
-ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
-
-
-def simple(action: str, status: int = 202) -> ActionHandler:
-    """An action that is a RequestServerAction with no argument."""
-    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
-                      ) -> Response:
-        await common.bus(request).handle(c.RequestServerAction(server_id, action), ctx)
-        return common.empty(status)
-    return handler
-
-
-def from_args(make: Callable[[str, Any], c.Command], status: int = 202) -> ActionHandler:
-    """An action that is one command made from the server id and the action's
-    arguments, answered with an empty body."""
-    async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
-                      ) -> Response:
-        await common.bus(request).handle(make(server_id, args), ctx)
-        return common.empty(status)
-    return handler
-
-
-def command(make: Callable[[str], c.Command], status: int = 202) -> ActionHandler:
-    """An action that is one command on the server (no arguments), answered with an
-    empty body."""
-    return from_args(lambda server_id, _args: make(server_id), status)
-
 
 _reboot = from_args(lambda sid, args: c.RequestServerAction(
     sid, "reboot", str(args["type"]).upper()))
@@ -122,8 +99,6 @@ def _image(kind: str) -> ActionHandler:
     return handler
 
 
-Entry = tuple[str, dict[str, Any], ActionHandler]
-
 # body key -> (policy rule, schema, handler)
 ACTIONS: dict[str, Entry] = {
     "os-stop": ("os_compute_api:servers:stop", schema.no_argument("os-stop"), simple("stop")),
@@ -166,34 +141,3 @@ ACTIONS: dict[str, Entry] = {
              simple("lock")),
     "unlock": ("os_compute_api:os-lock-server:unlock", schema.no_argument("unlock"), _unlock),
 }
-# the route table's view of the dispatcher (filled in by rules(), after every register)
-RULES: dict[str, str] = {}
-
-
-def register(entries: dict[str, Entry]) -> None:
-    """Add actions from another module; a key may be claimed once."""
-    clash = set(entries) & set(ACTIONS)
-    if clash:
-        raise ValueError(f"server actions registered twice: {sorted(clash)}")
-    ACTIONS.update(entries)
-    RULES.update({key: rule for key, (rule, _, _) in entries.items()})
-
-
-RULES.update({key: rule for key, (rule, _, _) in ACTIONS.items()})
-
-
-async def action(request: Request) -> Response:
-    ctx = common.context(request)
-    try:
-        raw = orjson.loads(await request.body() or b"null")
-    except orjson.JSONDecodeError:
-        raise BadRequest("Malformed request body") from None
-    if not isinstance(raw, dict) or len(raw) != 1:
-        raise BadRequest("Malformed request body")
-    (key,) = raw
-    if key not in ACTIONS:
-        raise BadRequest(f"There is no such action: {key}")
-    rule, body_schema, handler = ACTIONS[key]
-    common.authorize(request, ctx, rule)
-    data = await common.body(request, body_schema)
-    return await handler(request, ctx, request.path_params["server_id"], data[key])
