@@ -23,7 +23,15 @@ from control_plane.api.app import create_app
 from control_plane.api.faults import Conflict
 from control_plane.config import Settings
 from control_plane.context import SYSTEM
-from control_plane.domain import commands as c
+from control_plane.domain.flavors.commands import CreateFlavor
+from control_plane.domain.identity.commands import (
+    CreateProject,
+    CreateRole,
+    CreateUser,
+    GrantRole,
+    UpdateUser,
+)
+from control_plane.domain.images.commands import RegisterImage
 from control_plane.ops import defaults
 from control_plane.service.bus import MessageBus
 from control_plane.service.deps import Deps
@@ -169,9 +177,9 @@ async def seed_defaults(system: System) -> None:
                 return
             for flavor in defaults.FLAVORS:
                 with contextlib.suppress(Conflict):
-                    await system.bus.handle(c.CreateFlavor(**flavor), SYSTEM)
+                    await system.bus.handle(CreateFlavor(**flavor), SYSTEM)
             for image in defaults.IMAGES:
-                await system.bus.handle(c.RegisterImage(**image), SYSTEM)
+                await system.bus.handle(RegisterImage(**image), SYSTEM)
             await conn.execute(
                 "INSERT INTO tracking (name, position) VALUES ('seed:defaults', 1)"
                 " ON CONFLICT DO NOTHING")
@@ -215,25 +223,25 @@ async def _ensure_identity(system: System, conn: asyncpg.Connection, projects: l
     roles = await identity.role_ids(conn)
     for name in DEFAULT_ROLES:
         if name not in roles:
-            roles[name] = await bus.handle(c.CreateRole(name), SYSTEM)
+            roles[name] = await bus.handle(CreateRole(name), SYSTEM)
     project_ids = {p["name"]: p["id"] for p in await identity.projects(
         conn, {"domain_id": "default"})}
     for name in dict.fromkeys(projects):
         if name not in project_ids:
-            project_ids[name] = await bus.handle(c.CreateProject(name), SYSTEM)
+            project_ids[name] = await bus.handle(CreateProject(name), SYSTEM)
     for user in users:
         row = await identity.user_named(conn, user["name"], "default")
         if row is None:
-            user_id = await bus.handle(c.CreateUser(user["name"], password=user["password"]),
+            user_id = await bus.handle(CreateUser(user["name"], password=user["password"]),
                                        SYSTEM)
         else:
             user_id = row["id"]
             if not verify_password(user["password"], row["password_hash"]):
-                await bus.handle(c.UpdateUser(user_id, {}, password=user["password"]), SYSTEM)
+                await bus.handle(UpdateUser(user_id, {}, password=user["password"]), SYSTEM)
         for role in user.get("roles", []):
             if role not in roles:
-                roles[role] = await bus.handle(c.CreateRole(role), SYSTEM)
-            await bus.handle(c.GrantRole(project_ids[user["project"]], user_id, roles[role]),
+                roles[role] = await bus.handle(CreateRole(role), SYSTEM)
+            await bus.handle(GrantRole(project_ids[user["project"]], user_id, roles[role]),
                              SYSTEM)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from control_plane.bootstrap import System
 from control_plane.context import SYSTEM
-from control_plane.domain import commands as c
+from control_plane.domain.images import commands as c
 from tests.conftest import IMAGE, IMAGE_ALT, Api, assert_error
 
 DEBIAN = "a2459075-d96c-40d5-893e-577ff92e721c"

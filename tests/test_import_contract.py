@@ -140,7 +140,7 @@ def test_no_new_breach_and_none_listed_that_is_gone() -> None:
 
 
 # modules over the size limit today, at their size then: they may shrink, never grow
-LONG = {"control_plane/domain/commands.py": 715}
+LONG: dict[str, int] = {}
 MAX_LINES = 400
 
 

@@ -7,7 +7,7 @@ import asyncio
 
 from control_plane.bootstrap import System
 from control_plane.context import SYSTEM
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import states
 from drivers.fake import FakeDriver
 from tests.conftest import Api

@@ -13,7 +13,7 @@ import httpx
 
 from control_plane.bootstrap import System
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.networks import commands as c
 from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID, Network
 from control_plane.service.uow import UnitOfWork
 from drivers.fake import FakeDriver

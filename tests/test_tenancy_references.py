@@ -9,7 +9,7 @@ from typing import Any
 
 from control_plane.bootstrap import System
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.images import commands as c
 from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID
 from tests.conftest import IMAGE, Api, assert_error
 

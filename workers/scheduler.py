@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.service.bus import MessageBus
 from control_plane.store.eventstore import EventStore, RecordedEvent
 from control_plane.store.follower import Follower

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 NAMESPACE = uuid.UUID("6b1bd2a8-1f3e-4b69-9b0e-3c1f2d8e4a10")
 
@@ -24,3 +25,10 @@ def stable_id(*parts: str) -> uuid.UUID:
 def utc(value: dt.datetime) -> str:
     """Nova's timestamp format: seconds precision, trailing Z."""
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Command:
+    """What a caller asks the system to do. Imperative names (``CreateServers``); each
+    resource's commands are in its package (``control_plane.domain.<resource>.commands``)
+    and each is handled by exactly one function (``control_plane.service.bus``)."""

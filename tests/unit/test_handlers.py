@@ -12,9 +12,11 @@ import pytest
 
 from control_plane.config import DEFAULT_QUOTAS, Settings
 from control_plane.context import SYSTEM, RequestContext
-from control_plane.domain import commands as c
 from control_plane.domain.errors import Conflict as DomainConflict
 from control_plane.domain.flavors.aggregate import Flavor
+from control_plane.domain.flavors.commands import CreateFlavor, DeleteFlavor
+from control_plane.domain.keypairs.commands import CreateKeypair, DeleteKeypair
+from control_plane.domain.servers.commands import CompleteServerAction, RequestServerAction
 from control_plane.store.eventstore import RecordedEvent
 from tests.unit.fakes import Fake
 
@@ -34,7 +36,7 @@ def types(events: list[RecordedEvent]) -> list[str]:
 
 async def test_create_and_delete_a_flavor() -> None:
     f = fake()
-    flavorid = await f.bus.handle(c.CreateFlavor("m1.tiny", 512, 1, 1, flavorid="1"), SYSTEM)
+    flavorid = await f.bus.handle(CreateFlavor("m1.tiny", 512, 1, 1, flavorid="1"), SYSTEM)
     assert flavorid == "1"
     created = await f.since(0)
     assert sorted(types(created)) == ["FlavorCreated", "ReservationClaimed",
@@ -46,7 +48,7 @@ async def test_create_and_delete_a_flavor() -> None:
     assert all(e.metadata["request_id"] == SYSTEM.request_id for e in created)
 
     head = await f.store.head()
-    await f.bus.handle(c.DeleteFlavor("1"), SYSTEM)
+    await f.bus.handle(DeleteFlavor("1"), SYSTEM)
     deleted = await f.since(head)
     assert sorted(types(deleted)) == ["FlavorDeleted", "ReservationReleased",
                                       "ReservationReleased"]
@@ -56,23 +58,23 @@ async def test_create_and_delete_a_flavor() -> None:
 
 async def test_a_flavor_id_is_taken_once() -> None:
     f = fake()
-    await f.bus.handle(c.CreateFlavor("m1.tiny", 512, 1, 1, flavorid="1"), SYSTEM)
+    await f.bus.handle(CreateFlavor("m1.tiny", 512, 1, 1, flavorid="1"), SYSTEM)
     head = await f.store.head()
     with pytest.raises(Exception, match="already exists"):
-        await f.bus.handle(c.CreateFlavor("other", 512, 1, 1, flavorid="1"), SYSTEM)
+        await f.bus.handle(CreateFlavor("other", 512, 1, 1, flavorid="1"), SYSTEM)
     with pytest.raises(Exception, match="already exists"):
-        await f.bus.handle(c.CreateFlavor("m1.tiny", 512, 1, 1, flavorid="2"), SYSTEM)
+        await f.bus.handle(CreateFlavor("m1.tiny", 512, 1, 1, flavorid="2"), SYSTEM)
     assert await f.since(head) == []
 
 
 async def test_a_missing_flavor_is_not_found() -> None:
     with pytest.raises(Exception, match="could not be found"):
-        await fake().bus.handle(c.DeleteFlavor("nope"), SYSTEM)
+        await fake().bus.handle(DeleteFlavor("nope"), SYSTEM)
 
 
 async def test_import_and_delete_a_keypair() -> None:
     f = fake()
-    made = await f.bus.handle(c.CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY),
+    made = await f.bus.handle(CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY),
                               USER)
     assert made.private_key is None and made.public_key == PUBLIC_KEY
     created = await f.since(0)
@@ -82,21 +84,21 @@ async def test_import_and_delete_a_keypair() -> None:
         <= keypair.data.items()
 
     with pytest.raises(Exception, match="already exists"):
-        await f.bus.handle(c.CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY), USER)
+        await f.bus.handle(CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY), USER)
 
     head = await f.store.head()
-    await f.bus.handle(c.DeleteKeypair("k1", USER.user_id), USER)
+    await f.bus.handle(DeleteKeypair("k1", USER.user_id), USER)
     assert sorted(types(await f.since(head))) == ["KeypairDeleted", "ReservationReleased"]
     with pytest.raises(Exception, match="not found"):
-        await f.bus.handle(c.DeleteKeypair("k1", USER.user_id), USER)
+        await f.bus.handle(DeleteKeypair("k1", USER.user_id), USER)
     # the name is free again
-    await f.bus.handle(c.CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY), USER)
+    await f.bus.handle(CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY), USER)
 
 
 async def test_a_handler_that_reads_a_view_fails_loudly() -> None:
     f = Fake()  # key pairs have a quota: its check counts the keypairs view
     with pytest.raises(RuntimeError, match="no database"):
-        await f.bus.handle(c.CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY), USER)
+        await f.bus.handle(CreateKeypair("k1", USER.user_id, public_key=PUBLIC_KEY), USER)
 
 
 async def test_a_server_stop_through_the_bus() -> None:
@@ -104,10 +106,10 @@ async def test_a_server_stop_through_the_bus() -> None:
 
     f = fake()
     await f.given(SID, ACTIVE)
-    await f.bus.handle(c.RequestServerAction(str(SID), "stop"), USER)
+    await f.bus.handle(RequestServerAction(str(SID), "stop"), USER)
     with pytest.raises(DomainConflict):  # stopping already
-        await f.bus.handle(c.RequestServerAction(str(SID), "stop"), USER)
-    await f.bus.handle(c.CompleteServerAction(str(SID), "h1", "stop", "t"), SYSTEM)
+        await f.bus.handle(RequestServerAction(str(SID), "stop"), USER)
+    await f.bus.handle(CompleteServerAction(str(SID), "h1", "stop", "t"), SYSTEM)
     events = await f.since(len(ACTIVE))
     assert types(events) == ["ServerStopRequested", "ServerStopped"]
     assert events[0].metadata["user_id"] == "user-a"

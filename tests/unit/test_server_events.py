@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.base import Command
 from control_plane.domain.errors import Conflict, Invalid, NotFound
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import (
     deletion,
     moves,
@@ -39,7 +40,7 @@ from control_plane.store.eventstore import RecordedEvent
 from tests.unit.fakes import Fake, server_event_types
 
 Event = tuple[str, dict[str, Any]]
-When = Callable[[Any, dt.datetime], object] | c.Command
+When = Callable[[Any, dt.datetime], object] | Command
 
 SID = uuid.UUID("5e7f0c1a-0000-4000-8000-000000000001")
 ID = str(SID)
@@ -483,7 +484,7 @@ REFUSED = [
 
 async def decide(fake: Fake, when: When, ctx: RequestContext) -> None:
     """Run ``when``: a command through the bus, or a decision of the loaded server."""
-    if isinstance(when, c.Command):
+    if isinstance(when, Command):
         await fake.bus.handle(when, ctx)
         return
 

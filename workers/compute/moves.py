@@ -13,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from control_plane.context import now
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import moves as server_moves
 from control_plane.domain.servers import resize as server_resize
 from control_plane.domain.servers import shelve as server_shelve

@@ -17,7 +17,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from control_plane.context import now
-from control_plane.domain import commands as c
+from control_plane.domain.networks import commands as c
 from control_plane.domain.servers import network as server_network
 from control_plane.domain.servers.aggregate import Server
 from control_plane.store.eventstore import RecordedEvent

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncpg
 
 from control_plane.config import Settings
-from control_plane.domain import commands as c
+from control_plane.domain.base import Command
+from control_plane.domain.servers import commands as c
 from projections.servers import queries as server_queries
 
 # setting -> (vm_state, column holding the time it entered that state, command)
@@ -21,9 +22,9 @@ _RULES: tuple[tuple[str, str, str, type[c.ReclaimServer] | type[c.AutoConfirmRes
 
 
 async def due(conn: asyncpg.Connection, hosts: list[str], settings: Settings
-              ) -> list[tuple[str, c.Command]]:
+              ) -> list[tuple[str, Command]]:
     """(project id, command) for each server on ``hosts`` whose time has come."""
-    out: list[tuple[str, c.Command]] = []
+    out: list[tuple[str, Command]] = []
     for setting, vm_state, since, command in _RULES:
         seconds = getattr(settings, setting)
         if seconds <= 0:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from control_plane.context import SYSTEM
-from control_plane.domain import commands as c
+from control_plane.domain.images import commands as c
 from control_plane.domain.images.aggregate import Image
 from control_plane.service.bus import MessageBus
 from control_plane.service.uow import UnitOfWork

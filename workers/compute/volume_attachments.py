@@ -13,9 +13,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from control_plane.context import now
-from control_plane.domain import commands as c
 from control_plane.domain.servers import volume_attachments as server_volumes
 from control_plane.domain.servers.aggregate import Server
+from control_plane.domain.volumes import commands as c
 from control_plane.store.eventstore import RecordedEvent
 from drivers.base import DriverError
 from workers.scheduler import caused_by

@@ -19,11 +19,20 @@ import asyncpg
 
 from control_plane.access.tokens import unseal
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.hosts.commands import RegisterComputeHost
 from control_plane.domain.servers import power_sync as server_power_sync
 from control_plane.domain.servers import simple_actions, states
 from control_plane.domain.servers import snapshot as server_snapshot
 from control_plane.domain.servers.aggregate import Server
+from control_plane.domain.servers.commands import (
+    CompleteServerAction,
+    FailServerAction,
+    FinishServerImage,
+    MarkServerBuildFailed,
+    MarkServerDeleted,
+    MarkServerSpawned,
+    SyncServerPowerState,
+)
 from control_plane.service.bus import MessageBus
 from control_plane.service.compute_rpc import RPCServer
 from control_plane.service.handlers.hosts import host_lock_key
@@ -95,7 +104,7 @@ class ComputeWorker(Follower):
     async def on_start(self) -> None:
         ctx = caused_by(RecordedEvent(0, "", 0, "", 1, {}, {}, now()), self.name)
         for h in self.driver.hosts():
-            await self.bus.handle(c.RegisterComputeHost(
+            await self.bus.handle(RegisterComputeHost(
                 host=h.name, hypervisor_type=self.driver.hypervisor_type, vcpus=h.vcpus,
                 memory_mb=h.memory_mb, local_gb=h.local_gb, availability_zone=h.availability_zone,
             ), ctx)
@@ -174,7 +183,7 @@ class ComputeWorker(Follower):
                  server_id, observed, server.vm_state, server.power_state)
         ctx = RequestContext(user_id=self.name, project_id=server.project_id,
                              roles=("admin",), actor=self.name)
-        await self.bus.handle(c.SyncServerPowerState(server_id, host, observed,
+        await self.bus.handle(SyncServerPowerState(server_id, host, observed,
                                                      server.version), ctx)
 
     def _guest_event(self, host: str, server_id: str, name: str, data: dict[str, Any]
@@ -239,11 +248,11 @@ class ComputeWorker(Follower):
             else:  # pause, unpause, suspend, resume: a driver method of that name
                 await getattr(self.driver, action)(server.host, event.stream_id)
         except DriverError as exc:
-            await self.bus.handle(c.FailServerAction(
+            await self.bus.handle(FailServerAction(
                 event.stream_id, server.host, action, started, str(exc),
                 "".join(traceback.format_exception(exc))), ctx)
             return
-        await self.bus.handle(c.CompleteServerAction(event.stream_id, server.host, action,
+        await self.bus.handle(CompleteServerAction(event.stream_id, server.host, action,
                                                      started), ctx)
 
     async def handle(self, event: RecordedEvent) -> None:
@@ -271,12 +280,12 @@ class ComputeWorker(Follower):
             try:
                 info = await self.driver.spawn(server.host, spec_of(server))
             except DriverError as exc:
-                await self.bus.handle(c.MarkServerBuildFailed(
+                await self.bus.handle(MarkServerBuildFailed(
                     event.stream_id, server.host, started, str(exc),
                     "".join(traceback.format_exception(exc)),
                 ), ctx)
                 return
-            await self.bus.handle(c.MarkServerSpawned(
+            await self.bus.handle(MarkServerSpawned(
                 event.stream_id, server.host, started, info.addresses), ctx)
         elif event.event_type == SNAPSHOT:
             if server.task_state not in (server_snapshot.IMAGE_SNAPSHOT,
@@ -284,7 +293,7 @@ class ComputeWorker(Follower):
                 return
             image_id = event.data["image_id"]
             size = await self.driver.snapshot(server.host, event.stream_id, image_id)
-            await self.bus.handle(c.FinishServerImage(event.stream_id, server.host, image_id,
+            await self.bus.handle(FinishServerImage(event.stream_id, server.host, image_id,
                                                       size, started), ctx)
         elif event.event_type in ACTIONS:
             await self._power_action(event, server, ACTIONS[event.event_type], started)
@@ -294,5 +303,5 @@ class ComputeWorker(Follower):
             await self.driver.destroy(server.host, event.stream_id)
             if server.vm_state == states.RESIZED and server.resize_source in self.hosts:
                 await self.driver.destroy(server.resize_source, event.stream_id)
-            await self.bus.handle(c.MarkServerDeleted(event.stream_id, server.host, started),
+            await self.bus.handle(MarkServerDeleted(event.stream_id, server.host, started),
                                   ctx)

@@ -18,7 +18,8 @@ from starlette.responses import Response
 from control_plane.api import common
 from control_plane.api.faults import BadRequest
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.base import Command
+from control_plane.domain.servers import commands as c
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
 # (policy rule, request schema of the action's value, handler)
@@ -34,7 +35,7 @@ def simple(action: str, status: int = 202) -> ActionHandler:
     return handler
 
 
-def from_args(make: Callable[[str, Any], c.Command], status: int = 202) -> ActionHandler:
+def from_args(make: Callable[[str, Any], Command], status: int = 202) -> ActionHandler:
     """An action that is one command made from the server id and the action's
     arguments, answered with an empty body."""
     async def handler(request: Request, ctx: RequestContext, server_id: str, args: Any
@@ -44,7 +45,7 @@ def from_args(make: Callable[[str, Any], c.Command], status: int = 202) -> Actio
     return handler
 
 
-def command(make: Callable[[str], c.Command], status: int = 202) -> ActionHandler:
+def command(make: Callable[[str], Command], status: int = 202) -> ActionHandler:
     """An action that is one command on the server (no arguments), answered with an
     empty body."""
     return from_args(lambda server_id, _args: make(server_id), status)

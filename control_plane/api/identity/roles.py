@@ -27,7 +27,7 @@ from control_plane.api.identity.keystone import (
     v3,
     validated,
 )
-from control_plane.domain import commands as c
+from control_plane.domain.identity import commands as c
 from projections.identity import queries
 
 

@@ -23,7 +23,7 @@ from control_plane.api.identity.keystone import (
     root,
     validated,
 )
-from control_plane.domain import commands as c
+from control_plane.domain.identity import commands as c
 
 
 def catalog(request: Request, region: str) -> list[dict[str, Any]]:

@@ -42,8 +42,8 @@ from starlette.routing import BaseRoute, Route
 
 from control_plane.api import common
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
 from control_plane.domain import errors
+from control_plane.domain.servers import commands as c
 from projections.servers import queries as server_queries
 
 VERSIONS = ("2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30",

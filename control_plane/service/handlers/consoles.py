@@ -17,9 +17,9 @@ from control_plane.access.passwords import generate_password
 from control_plane.access.tokens import seal
 from control_plane.api.faults import BadRequest, Fault, NotFound
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.base import stable_id
 from control_plane.domain.consoles import aggregate as console
+from control_plane.domain.consoles import commands as c
 from control_plane.domain.consoles.aggregate import ConsoleAuthorization, XvpConsole
 from control_plane.service import compute_rpc
 from control_plane.service.deps import Deps

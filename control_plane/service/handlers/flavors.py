@@ -6,7 +6,7 @@ import uuid
 
 from control_plane.api.faults import Conflict, NotFound
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.flavors import commands as c
 from control_plane.domain.flavors.aggregate import Flavor
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id
 from control_plane.service.deps import Deps

@@ -9,11 +9,17 @@ from typing import Any
 import asyncpg
 
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.hosts.aggregate import ComputeHost, best_host, host_stream_id
+from control_plane.domain.hosts.commands import RegisterComputeHost
 from control_plane.domain.networks.aggregate import NoMoreFixedIps
 from control_plane.domain.servers import network as server_network
 from control_plane.domain.servers.aggregate import Server
+from control_plane.domain.servers.commands import (
+    MarkServerBuildFailed,
+    MarkServerDeleted,
+    MarkServerSpawned,
+    ScheduleServers,
+)
 from control_plane.service.deps import Deps
 from control_plane.service.handlers import networks
 from control_plane.service.handlers.quotas import settle
@@ -23,7 +29,7 @@ from projections.hosts import queries as host_queries
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 
 
-async def register_host(deps: Deps, cmd: c.RegisterComputeHost, ctx: RequestContext,
+async def register_host(deps: Deps, cmd: RegisterComputeHost, ctx: RequestContext,
                         tracking: tuple[str, int] | None = None) -> None:
     fields = {
         "host": cmd.host, "hypervisor_type": cmd.hypervisor_type, "vcpus": cmd.vcpus,
@@ -78,7 +84,7 @@ async def load_hosts(deps: Deps, uow: UnitOfWork, exclude: str | None = None
     return list((await uow.get_many(ComputeHost, [host_stream_id(n) for n in names])).values())
 
 
-async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestContext,
+async def schedule_servers(deps: Deps, cmd: ScheduleServers, ctx: RequestContext,
                            tracking: tuple[str, int] | None = None) -> dict[str, str | None]:
     """Place each server on the host with the most free RAM that fits it, claiming the
     resources there; a server nothing can hold goes to ERROR (No valid host).
@@ -120,7 +126,7 @@ async def schedule_servers(deps: Deps, cmd: c.ScheduleServers, ctx: RequestConte
     return await deps.retrying(work, key="scheduler")
 
 
-async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext,
+async def mark_spawned(deps: Deps, cmd: MarkServerSpawned, ctx: RequestContext,
                        tracking: tuple[str, int] | None = None) -> None:
     async def work(uow: UnitOfWork) -> None:
         server = await uow.get(Server, uuid.UUID(cmd.server_id))
@@ -134,7 +140,7 @@ async def mark_spawned(deps: Deps, cmd: c.MarkServerSpawned, ctx: RequestContext
     await deps.retrying(work, key=cmd.server_id)
 
 
-async def mark_build_failed(deps: Deps, cmd: c.MarkServerBuildFailed, ctx: RequestContext,
+async def mark_build_failed(deps: Deps, cmd: MarkServerBuildFailed, ctx: RequestContext,
                             tracking: tuple[str, int] | None = None) -> None:
     async def work(uow: UnitOfWork) -> None:
         stamp = now()
@@ -150,7 +156,7 @@ async def mark_build_failed(deps: Deps, cmd: c.MarkServerBuildFailed, ctx: Reque
     await deps.retrying(work, key=cmd.server_id)
 
 
-async def mark_deleted(deps: Deps, cmd: c.MarkServerDeleted, ctx: RequestContext,
+async def mark_deleted(deps: Deps, cmd: MarkServerDeleted, ctx: RequestContext,
                        tracking: tuple[str, int] | None = None) -> None:
     async def work(uow: UnitOfWork) -> None:
         stamp = now()

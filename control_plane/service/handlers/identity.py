@@ -10,8 +10,8 @@ from eventsourcing.domain import Aggregate
 from control_plane.access.passwords import hash_password
 from control_plane.api.faults import Conflict, NotFound
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.base import stable_id
+from control_plane.domain.identity import commands as c
 from control_plane.domain.identity.aggregate import Project, RevokedToken, Role, User
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id
 from control_plane.service.deps import Deps

@@ -6,7 +6,7 @@ import uuid
 
 from control_plane.api.faults import NotFound, QuotaExceeded
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.images import commands as c
 from control_plane.domain.images.aggregate import Image
 from control_plane.service.deps import Deps
 from control_plane.service.uow import UnitOfWork

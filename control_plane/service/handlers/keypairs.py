@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from control_plane.api.faults import Conflict, NotFound, QuotaExceeded
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.keypairs import commands as c
 from control_plane.domain.keypairs import crypto as keypair_crypto
 from control_plane.domain.keypairs.aggregate import Keypair
 from control_plane.domain.reservations.aggregate import Reservation, reservation_id

@@ -15,7 +15,7 @@ from typing import Any
 
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.networks import commands as c
 from control_plane.domain.networks.aggregate import DEFAULT_NETWORK_ID, Network
 from control_plane.domain.networks.floating_ips import DEFAULT_POOL_ID, FloatingIpPool
 from control_plane.domain.servers import network as server_network

@@ -6,7 +6,7 @@ import uuid
 
 from control_plane.access.tokens import seal
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import rebuild as server_rebuild
 from control_plane.domain.servers import simple_actions
 from control_plane.domain.servers.aggregate import Server

@@ -6,8 +6,8 @@ import uuid
 
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain import errors
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import deletion
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps

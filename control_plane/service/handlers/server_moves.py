@@ -14,8 +14,8 @@ from collections.abc import Callable
 from control_plane.access.tokens import seal
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.hosts.aggregate import ComputeHost, best_host, host_stream_id
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import moves
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import power_sync as server_power_sync
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from control_plane.access.tokens import seal
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import rescue
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import check_image

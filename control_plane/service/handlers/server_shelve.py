@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.hosts.aggregate import ComputeHost, best_host, host_stream_id
 from control_plane.domain.images.aggregate import Image
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import shelve
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps

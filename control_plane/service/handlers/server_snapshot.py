@@ -8,8 +8,8 @@ import uuid
 import asyncpg
 
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.images.aggregate import Image
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers import snapshot
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps

@@ -15,8 +15,8 @@ import asyncpg
 from control_plane.access.tokens import seal
 from control_plane.api.faults import BadRequest, NotFound, QuotaExceeded
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.quotas.usage import flavor_holding
+from control_plane.domain.servers import commands as c
 from control_plane.domain.servers.aggregate import Server
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.quotas import project_usage, settle

@@ -11,10 +11,10 @@ import uuid
 
 from control_plane.api.faults import BadRequest
 from control_plane.context import RequestContext, now
-from control_plane.domain import commands as c
 from control_plane.domain.servers import volume_attachments as server_volumes
 from control_plane.domain.servers.aggregate import Server
 from control_plane.domain.volumes import aggregate as vol
+from control_plane.domain.volumes import commands as c
 from control_plane.domain.volumes.aggregate import Volume, VolumeSnapshot
 from control_plane.service.deps import Deps
 from control_plane.service.handlers.references import load_snapshot, load_volume

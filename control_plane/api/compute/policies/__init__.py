@@ -46,7 +46,7 @@ from control_plane.api.compute.policies import (
     quota_sets,
     remote_consoles,
     security_groups,
-    server_action_router,
+    server_actions,
     server_diagnostics,
     server_groups,
     server_lifecycle,
@@ -66,7 +66,7 @@ if TYPE_CHECKING:  # a TypedDict only in oslo.policy's own annotations
 MODULES: tuple[ModuleType, ...] = (
     servers,
     aggregates,
-    server_action_router,
+    server_actions,
     network_admin_actions,
     server_lifecycle,
     console_output,

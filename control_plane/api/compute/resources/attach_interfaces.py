@@ -21,7 +21,7 @@ from control_plane.api.common import P
 from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import attach_interfaces as schema
 from control_plane.api.faults import BadRequest, NotFound
-from control_plane.domain import commands as c
+from control_plane.domain.networks import commands as c
 from projections.networks import queries as network_queries
 
 

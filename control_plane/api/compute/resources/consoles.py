@@ -17,7 +17,7 @@ from control_plane.api.compute.resources import servers
 from control_plane.api.compute.views import servers as server_views
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.consoles import commands as c
 from projections.consoles import queries as console_queries
 
 

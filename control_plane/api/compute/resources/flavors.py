@@ -15,7 +15,8 @@ from control_plane.api.compute.schemas import flavors as schema
 from control_plane.api.compute.views.flavors import render
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.base import Command
+from control_plane.domain.flavors import commands as c
 from projections.flavors import queries as flavor_queries
 
 ACTION_RULES = {
@@ -182,7 +183,7 @@ async def action(request: Request) -> Response:
     flavor_id = request.path_params["flavor_id"]
     if "addTenantAccess" in data:
         common.authorize(request, ctx, "os_compute_api:os-flavor-access:add_tenant_access")
-        cmd: c.Command = c.AddFlavorAccess(flavor_id, data["addTenantAccess"]["tenant"],
+        cmd: Command = c.AddFlavorAccess(flavor_id, data["addTenantAccess"]["tenant"],
                                            public_allowed=not common.is_supported(request, "2.7"))
     else:
         common.authorize(request, ctx,

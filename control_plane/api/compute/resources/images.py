@@ -15,7 +15,7 @@ from control_plane.api.compute.schemas import images as schema
 from control_plane.api.compute.views.images import STATUS, render
 from control_plane.api.faults import BadRequest, Forbidden, NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.images import commands as c
 from projections.images import queries as image_queries
 
 

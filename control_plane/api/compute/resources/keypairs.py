@@ -15,7 +15,7 @@ from control_plane.api.common import P
 from control_plane.api.compute.schemas import keypairs as schema
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.keypairs import commands as c
 from projections.keypairs import queries as keypair_queries
 
 _SAFE_NAME = re.compile(r"^[a-zA-Z0-9 _-]+$")

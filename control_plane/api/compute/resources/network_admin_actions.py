@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from control_plane.api.compute import action_dispatch
 from control_plane.api.compute.schemas.server_actions import no_argument
-from control_plane.domain import commands as c
+from control_plane.domain.networks import commands as c
 
 RULE = "os_compute_api:os-admin-actions:"
 

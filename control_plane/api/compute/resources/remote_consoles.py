@@ -20,7 +20,7 @@ from control_plane.api.compute.resources import servers
 from control_plane.api.compute.schemas import remote_consoles as schema
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.consoles import commands as c
 
 RULE = "os_compute_api:os-remote-consoles"
 

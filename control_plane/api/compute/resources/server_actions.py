@@ -27,7 +27,7 @@ from control_plane.api.compute.schemas import server_actions as schema
 from control_plane.api.compute.views import servers as server_views
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from control_plane.service.handlers.servers import hostname_for
 from projections.servers import queries as server_queries
 

@@ -16,7 +16,7 @@ from control_plane.api.compute.schemas import server_actions as plain
 from control_plane.api.compute.schemas import server_lifecycle as schema
 from control_plane.api.faults import BadRequest
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 
 _TRUE = {"true", "1", "on", "yes"}
 

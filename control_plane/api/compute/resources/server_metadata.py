@@ -11,7 +11,7 @@ from control_plane.api.common import P
 from control_plane.api.compute.resources.servers import visible_server
 from control_plane.api.compute.schemas import images as metadata_schema
 from control_plane.api.faults import BadRequest, NotFound
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 
 
 async def _metadata(request: Request) -> dict[str, str]:

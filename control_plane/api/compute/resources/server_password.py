@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute
 from control_plane.api import common
 from control_plane.api.common import P
 from control_plane.api.compute.resources.servers import visible_server
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 
 
 async def show(request: Request) -> Response:

@@ -21,7 +21,7 @@ from control_plane.api.compute.schemas import servers as schema
 from control_plane.api.compute.views.servers import View, render_brief, render_detail
 from control_plane.api.faults import BadRequest, Forbidden, NotFound, QuotaExceeded
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.servers import commands as c
 from projections.servers import queries
 
 _SORT_KEYS = {

@@ -23,7 +23,7 @@ from control_plane.api.compute.resources.volumes import limited
 from control_plane.api.compute.schemas import volume_attachments as schema
 from control_plane.api.faults import NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
+from control_plane.domain.volumes import commands as c
 from projections.volumes import queries as volume_queries
 
 RULE = "os_compute_api:os-volumes-attachments:"

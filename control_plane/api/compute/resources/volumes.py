@@ -21,8 +21,8 @@ from control_plane.api.common import P
 from control_plane.api.compute.schemas import volumes as schema
 from control_plane.api.faults import BadRequest, NotFound
 from control_plane.context import RequestContext
-from control_plane.domain import commands as c
 from control_plane.domain.volumes import aggregate as vol
+from control_plane.domain.volumes import commands as c
 from projections.volumes import queries as volume_queries
 
 # a lookup of one volume or snapshot by id, and of a project's volumes or snapshots
