@@ -42,6 +42,7 @@ from harness import IMAGE, LOCAL_PG, HarnessError, ScratchDatabases, ServeProces
 from control_plane.store import db
 from control_plane.store import schema_migrations as migrations
 from control_plane.store.eventstore import EventStore, NewEvent, StreamAppend
+from projections.servers import queries as server_queries
 
 FLAVOR = "42"  # m1.nano: 1 vCPU, 128 MB, 1 GB
 FLAVOR_VCPUS, FLAVOR_RAM_MB, FLAVOR_DISK_GB = 1, 128, 1
@@ -219,9 +220,7 @@ async def build_fleet(server: ServeProcess, dsn: str, total: int, batch: int) ->
         try:
             while True:
                 server.check_alive()
-                counts = {r["status"]: r["n"] for r in await conn.fetch(
-                    "SELECT status, count(*) AS n FROM v_servers"
-                    " WHERE project_id = $1 AND NOT deleted GROUP BY status", project)}
+                counts = await server_queries.status_counts(conn, project)
                 active = counts.get("ACTIVE", 0)
                 curve.append((time.perf_counter() - t0, active))
                 if active >= total:

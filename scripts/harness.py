@@ -31,6 +31,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from control_plane.store import db  # noqa: E402
+from projections.hosts import queries as host_queries  # noqa: E402
 
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
@@ -117,7 +118,7 @@ async def wait_hosts(database: asyncpg.Pool | asyncpg.Connection, count: int,
         if check is not None:
             check()
         with contextlib.suppress(asyncpg.UndefinedTableError):
-            if await database.fetchval("SELECT count(*) FROM v_hosts") >= count:
+            if await host_queries.count(database) >= count:
                 return
         if time.monotonic() > deadline:
             raise HarnessError(f"compute hosts were not registered within {within:g}s")

@@ -19,3 +19,8 @@ async def zones(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         "SELECT availability_zone, host, updated_at FROM v_hosts"
         " ORDER BY availability_zone, host")
     return rows
+
+
+async def count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """How many compute hosts have registered."""
+    return int(await conn.fetchval("SELECT count(*) FROM v_hosts"))

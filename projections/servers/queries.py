@@ -185,3 +185,10 @@ async def image_ref(conn: asyncpg.Connection, server_id: str) -> str | None:
     value: str | None = await conn.fetchval(
         "SELECT image_ref FROM v_servers WHERE id::text = $1", server_id)
     return value
+
+
+async def status_counts(conn: asyncpg.Connection, project_id: str) -> dict[str, int]:
+    """A project's live servers, counted by public status (benchmarks wait on it)."""
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM v_servers"
+                            " WHERE project_id = $1 AND NOT deleted GROUP BY status", project_id)
+    return {r["status"]: r["n"] for r in rows}
